@@ -1,0 +1,114 @@
+"""``anpr benchmark DIR...``: accuracy (default) or speed (``--speed``) on labelled folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._common import (
+    EXIT_OK,
+    crop_option,
+    errors_to_exit,
+    model_option,
+    quiet_opencv,
+    reader_kwargs,
+    region_option,
+    verbose_option,
+)
+
+
+@click.command("benchmark")
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False), metavar="DIR...")
+@crop_option
+@region_option
+@model_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write reports into this folder.")
+@click.option("--speed", is_flag=True, help="Measure speed instead of accuracy.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="With --speed: time only the first N photos.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress on stderr.")
+@verbose_option
+def benchmark(
+    dirs: tuple[str, ...],
+    crop: bool,
+    region: str | None,
+    model: str | None,
+    out_dir: str | None,
+    speed: bool,
+    limit: int | None,
+    progress: bool,
+    verbose: bool,
+) -> None:
+    """Score reading on labelled folders (the ../shared/data layout).
+
+    DIR is a scenes folder (labels.csv: image,x,y,w,h,plate) or, with --crop, a
+    plates folder (labels.csv: image,plate,region). Prints a summary; --out also
+    writes the detailed reports there. --speed times reading instead.
+    """
+    paths = [Path(d) for d in dirs]
+    with errors_to_exit(verbose, model):
+        quiet_opencv(verbose)
+        bar = _Progress(progress)
+        try:
+            if speed:
+                from ..speed import format_speed, run_speed
+
+                summary = run_speed(
+                    paths, limit=limit, reader_kwargs=reader_kwargs(model, region), progress=bar
+                )
+                text = format_speed(summary)
+                if out_dir:
+                    _write_json(Path(out_dir) / "speed.json", summary)
+            else:
+                from .. import benchmark as bench
+
+                kwargs = {"crop": crop, "region": region.lower() if region else None, "out_dir": out_dir, "progress": bar}
+                if model:
+                    kwargs["model"] = model
+                summary = bench.run_benchmark(paths, **kwargs)
+                text = _formatter(bench)(summary)
+        finally:
+            bar.close()
+        click.echo(text)
+    raise SystemExit(EXIT_OK)
+
+
+class _Progress:
+    """``progress(done, total)`` callback drawing a click progress bar on stderr."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="benchmark", file=click.get_text_stream("stderr"))
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _formatter(module):
+    # anpr.benchmark names its text formatter; accept the likely names
+    for name in ("format_summary", "format_benchmark", "format_report", "format_accuracy"):
+        fn = getattr(module, name, None)
+        if callable(fn):
+            return fn
+    import json
+
+    return lambda summary: json.dumps(summary, indent=2, default=str)
+
+
+def _write_json(path: Path, summary: dict) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")

@@ -1,0 +1,205 @@
+"""Read plates on a Dask distributed cluster when one machine is not enough.
+
+Each photo is one task. A worker process builds its `PlateReader` once, on its first
+task, and keeps it for every later one (`_reader`), so the model loads once per worker,
+not once per photo. Results come back in input order while the rest are still running,
+so a caller can stream them into an output file. Dask is an extra::
+
+    pip install 'anpr[dask]'
+
+On a multi-node cluster start ``dask scheduler`` on one host and ``dask worker
+tcp://HOST:8786 --nworkers N --nthreads 1`` on each node (anpr installed on every
+node), then pass ``scheduler="tcp://HOST:8786"``. When the nodes do not share the
+filesystem the photos live on, pass ``send_bytes=True``: the client reads each file
+and ships its bytes with the task.
+
+>>> records = map_read(["car.jpg"], scheduler="tcp://10.0.0.1:8786",
+...                    reader_kwargs={})              # doctest: +SKIP
+>>> [p["text"] for p in next(records)["plates"]]      # doctest: +SKIP
+['7ABC123']
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .errors import AnprError, require
+
+DEFAULT_WINDOW = 256
+"""Tasks kept in flight at once: enough to keep a cluster busy, while an archive of
+millions of photos never sits in the scheduler (or, with bytes, in memory) at once."""
+
+# Worker-side cache: reader_kwargs (as canonical JSON) -> PlateReader. A module global
+# lives as long as the worker process, which is exactly the reader's intended lifetime.
+_READERS: dict[str, Any] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def _key(reader_kwargs: dict | None) -> str:
+    return json.dumps(reader_kwargs or {}, sort_keys=True, default=str)
+
+
+def _reader(key: str) -> Any:
+    """The process's `PlateReader` for these (JSON-encoded) keyword arguments."""
+    reader = _READERS.get(key)
+    if reader is None:
+        # A worker with several threads may start many tasks at once; one load is enough.
+        with _READERS_LOCK:
+            reader = _READERS.get(key)
+            if reader is None:
+                from .reader import PlateReader
+
+                reader = PlateReader(**json.loads(key))
+                _READERS[key] = reader
+    return reader
+
+
+def _record_fallback(reader: Any, source: Any, name: str, crop: bool = False) -> dict:
+    # Same record form as anpr.batch, for as long as anpr.batch.read_record is missing.
+    from .images import load_image
+
+    t0 = time.perf_counter()
+    try:
+        image = load_image(source, name=name)
+        plates = reader.read_crop(image) if crop else reader.read(image)
+        return {
+            "image": name,
+            "width": int(image.shape[1]),
+            "height": int(image.shape[0]),
+            "plates": [p.to_dict() for p in plates],
+            "time_ms": (time.perf_counter() - t0) * 1e3,
+            "error": None,
+        }
+    except AnprError as exc:
+        return {
+            "image": name,
+            "width": None,
+            "height": None,
+            "plates": [],
+            "time_ms": (time.perf_counter() - t0) * 1e3,
+            "error": str(exc),
+        }
+
+
+def _record_function():
+    try:
+        from .batch import read_record
+    except ImportError:
+        return _record_fallback
+    return read_record
+
+
+def read_task(source: Any, name: str, key: str, crop: bool = False) -> dict:
+    """Read one photo on a worker: the task `map_read` submits.
+
+    Parameters
+    ----------
+    source : str or bytes
+        A path the worker can open, or the file's bytes.
+    name : str
+        How the photo is named in the record and in error messages.
+    key : str
+        ``PlateReader`` keyword arguments as canonical JSON (see `_key`).
+    crop : bool
+        The photo is already a tight plate crop.
+    """
+    return _record_function()(_reader(key), source, name, crop=crop)
+
+
+def map_read(
+    paths: Sequence[str],
+    *,
+    scheduler: Any,
+    reader_kwargs: dict | None = None,
+    crop: bool = False,
+    send_bytes: bool = False,
+    window: int = DEFAULT_WINDOW,
+) -> Iterator[dict]:
+    """Read plates from ``paths`` on a Dask cluster, yielding records in input order.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Photos to read.
+    scheduler : str or distributed.Client
+        Scheduler address (``"tcp://host:8786"``), or a connected client to reuse.
+    reader_kwargs : dict, optional
+        Keyword arguments for ``PlateReader`` on the workers (JSON-serialisable).
+    crop : bool
+        Each photo is a tight plate crop (``PlateReader.read_crop``).
+    send_bytes : bool
+        Ship each file's bytes with its task, for workers that cannot see the
+        client's filesystem. Otherwise workers open the paths themselves.
+    window : int
+        Most tasks in flight at once.
+
+    Yields
+    ------
+    dict
+        ``{"image", "width", "height", "plates", "time_ms", "error"}``, the same
+        record a local ``anpr batch`` writes, one per path, in the order of ``paths``.
+
+    Raises
+    ------
+    MissingExtraError
+        When dask.distributed is not installed.
+    ValueError
+        For a bad ``window`` or ``scheduler``.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    if not isinstance(scheduler, str):
+        if not hasattr(scheduler, "submit"):
+            raise ValueError(
+                f"scheduler must be an address like 'tcp://host:8786' or a "
+                f"distributed.Client, got {type(scheduler).__name__}"
+            )
+    elif not scheduler.strip():
+        raise ValueError("scheduler address is empty")
+    key = _key(reader_kwargs)  # fails here, not on the workers, when not JSON-able
+    paths = [str(p) for p in paths]
+    return _stream(paths, scheduler, key, crop, send_bytes, window)
+
+
+def _stream(
+    paths: list[str], scheduler: Any, key: str, crop: bool, send_bytes: bool, window: int
+) -> Iterator[dict]:
+    dd = require("dask.distributed", "dask")
+    own = isinstance(scheduler, str)
+    client = dd.Client(scheduler) if own else scheduler
+    pending: deque = deque()
+    try:
+        todo = iter(paths)
+
+        def submit_next() -> bool:
+            path = next(todo, None)
+            if path is None:
+                return False
+            source: Any = path
+            if send_bytes:
+                try:
+                    source = Path(path).read_bytes()
+                except OSError:
+                    # Let the worker's image loader report it in the usual words.
+                    source = path
+            pending.append(client.submit(read_task, source, path, key, crop, pure=False))
+            return True
+
+        while len(pending) < window and submit_next():
+            pass
+        while pending:
+            future = pending.popleft()
+            record = future.result()
+            future.release()
+            submit_next()
+            yield record
+    finally:
+        for f in pending:
+            f.cancel()
+        if own:
+            client.close()

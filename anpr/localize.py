@@ -1,0 +1,469 @@
+"""Find number-plate candidates in a vehicle photo, and cut them out upright.
+
+A plate is a row of high-contrast glyphs of similar height on a flat panel. The
+proposer looks for exactly that with morphology, which is cheap and needs no training:
+
+1. on a gray copy at a few widths (plates span 4-60 % of the photo's width), CLAHE
+   evens out the lighting;
+2. a black-hat (dark glyphs on a light plate) and a top-hat (light glyphs on a dark
+   plate) keep only strokes thinner than the kernel;
+3. a horizontal closing joins the glyphs of one plate into a blob; each blob's
+   minimum-area rectangle is a candidate, kept when its size and aspect ratio could
+   be a plate's.
+
+Many candidates are not plates (lettering, grilles, lights). `cheap_score` orders them
+by how plate-like the inside looks, so the reader spends the CNN on the best few, and
+`rectify` warps one candidate from the full-resolution photo into an upright,
+fixed-height plate image.
+
+Examples
+--------
+>>> import numpy as np, cv2
+>>> img = np.full((240, 320), 90, np.uint8)
+>>> _ = cv2.rectangle(img, (100, 100), (220, 130), 235, -1)       # a light plate
+>>> _ = cv2.putText(img, "AB123", (106, 125), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 20, 2)
+>>> cands = propose(img)
+>>> any(iou(c.box, (100, 100, 121, 31)) > 0.4 for c in cands)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+PLATE_ASPECT = (1.3, 9.0)
+"""Width / height of what may be a plate (tilted, two-row and long EU plates included)."""
+
+MIN_PLATE_W = 24
+"""Narrowest plate, in input pixels, that is worth reading."""
+
+
+@dataclass
+class Candidate:
+    """A possible plate: a rotated rectangle in input-image pixels.
+
+    ``corners`` are 4 points (top-left, top-right, bottom-right, bottom-left) of the
+    plate as seen upright; ``box`` is their axis-aligned bounding box ``(x, y, w, h)``.
+    ``polarity`` is ``"dark"`` for dark glyphs on a light plate, ``"light"`` otherwise.
+    ``score`` is the cheap plate-likeness used to decide which candidates to read.
+    """
+
+    corners: np.ndarray
+    box: tuple
+    polarity: str
+    score: float = 0.0
+    scale: float = 1.0
+    features: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[float, float]:
+        c = self.corners
+        w = float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
+        h = float(np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
+        return w, h
+
+    @property
+    def angle(self) -> float:
+        """Tilt of the top edge in degrees (positive: clockwise in image coordinates)."""
+        d = self.corners[1] - self.corners[0]
+        return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes.
+
+    >>> iou((0, 0, 10, 10), (5, 0, 10, 10))
+    0.3333333333333333
+    """
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    union = aw * ah + bw * bh - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def order_corners(pts: np.ndarray) -> np.ndarray:
+    """Order the 4 corners of a rectangle as top-left, top-right, bottom-right,
+    bottom-left of an upright reading: the top edge is a long side, pointing right.
+
+    >>> order_corners(np.array([[10, 0], [0, 0], [0, 5], [10, 5]], float)).tolist()
+    [[0.0, 0.0], [10.0, 0.0], [10.0, 5.0], [0.0, 5.0]]
+    """
+    p = np.asarray(pts, np.float32).reshape(4, 2)
+    c = p.mean(axis=0)
+    p = p[np.argsort(np.arctan2(p[:, 1] - c[1], p[:, 0] - c[0]))]  # clockwise (y down)
+    e = np.roll(p, -1, axis=0) - p  # edge k runs from corner k to k+1
+    length = np.hypot(e[:, 0], e[:, 1])
+    longest = length >= length.max() * 0.999
+    # Among the long edges, the one pointing most to the right is the top.
+    k = int(np.argmax(np.where(longest, e[:, 0] / np.maximum(length, 1e-9), -np.inf)))
+    return np.roll(p, -k, axis=0)
+
+
+def bounding_box(corners: np.ndarray, shape: tuple | None = None) -> tuple[int, int, int, int]:
+    """Integer ``(x, y, w, h)`` around points, clipped to an image ``shape`` if given."""
+    c = np.asarray(corners, np.float64).reshape(-1, 2)
+    x0, y0 = np.floor(c.min(axis=0))
+    x1, y1 = np.ceil(c.max(axis=0))
+    if shape is not None:
+        x0, y0 = max(0.0, x0), max(0.0, y0)
+        x1, y1 = min(float(shape[1]), x1), min(float(shape[0]), y1)
+    return int(x0), int(y0), int(max(0, x1 - x0)), int(max(0, y1 - y0))
+
+
+def plate_like(w: float, h: float, image_w: int, image_h: int) -> bool:
+    """Whether a ``w`` x ``h`` rectangle (upright size, input pixels) could be a plate."""
+    if h <= 0 or w < MIN_PLATE_W or h < 7:
+        return False
+    aspect = w / h
+    if not PLATE_ASPECT[0] <= aspect <= PLATE_ASPECT[1]:
+        return False
+    return w <= 0.8 * image_w and h <= 0.5 * image_h
+
+
+# ----------------------------------------------------------------------------- proposal
+
+
+def _to_gray(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    a = np.asarray(image)
+    if a.ndim == 2:
+        return a if a.dtype == np.uint8 else np.clip(a, 0, 255).astype(np.uint8)
+    if a.ndim == 3 and a.shape[2] == 1:
+        return _to_gray(a[:, :, 0])
+    if a.ndim == 3 and a.shape[2] in (3, 4):
+        code = cv2.COLOR_BGR2GRAY if a.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        return cv2.cvtColor(a.astype(np.uint8), code)
+    raise ValueError(f"image must be gray (H, W) or BGR (H, W, 3), got shape {a.shape}")
+
+
+def default_widths(image_w: int) -> list[int]:
+    """Working widths for an image ``image_w`` pixels wide.
+
+    The kernels are tuned for glyphs 8-30 px tall; a plate 4 % of a 1920 px photo has
+    glyphs about 18 px tall at full size, so the largest working width is kept close to
+    1280 px and the smallest near 400 px (a plate filling half the photo).
+    """
+    if image_w <= 0:
+        raise ValueError(f"image width must be positive, got {image_w}")
+    out = []
+    for w in (400, 800, 1280):
+        if w <= image_w * 1.15:
+            out.append(min(w, image_w))
+    if not out:
+        out.append(image_w)
+    return sorted(set(out))
+
+
+def _blobs(resp: np.ndarray, close_w: int, close_h: int, factors: Sequence[float]) -> list:
+    """Rotated rectangles (cv2 box tuples) of glyph rows in a stroke-response image."""
+    import cv2
+
+    t, _ = cv2.threshold(resp, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    ck = cv2.getStructuringElement(cv2.MORPH_RECT, (close_w, close_h))
+    ok = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    rects = []
+    # Several thresholds: one global level either swallows a faint plate in texture or
+    # drops it; every level that isolates it yields the same box, removed by dedupe.
+    for f in factors:
+        _, bw = cv2.threshold(resp, max(12.0, f * t), 255, cv2.THRESH_BINARY)
+        bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, ck)
+        bw = cv2.morphologyEx(bw, cv2.MORPH_OPEN, ok)
+        contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        rects += [cv2.minAreaRect(c) for c in contours if cv2.contourArea(c) >= 30]
+    return rects
+
+
+_DEDUPE = 0.7
+
+_OPTS = {"h_lo": 8, "h_hi": 40, "grad": False, "cw": 9, "ch": 3, "factors": (0.8,)}
+
+
+def propose(
+    image: np.ndarray,
+    *,
+    widths: Sequence[int] | None = None,
+    polarities: Sequence[str] = ("dark", "light"),
+    max_candidates: int = 400,
+) -> list[Candidate]:
+    """Plate candidates in a photo, in input-image pixels, unordered.
+
+    Parameters
+    ----------
+    image : ndarray
+        Gray ``(H, W)`` or BGR ``(H, W, 3)`` uint8 photo.
+    widths : sequence of int, optional
+        Widths to work at (default `default_widths`).
+    polarities : sequence of {"dark", "light"}
+        Glyph polarities to look for.
+    max_candidates : int
+        Keep at most this many (largest first) after merging duplicates.
+
+    Returns
+    -------
+    list of Candidate
+        ``score`` is 0; see `cheap_score`.
+    """
+    import cv2
+
+    gray = _to_gray(image)
+    H, W = gray.shape
+    if H < 8 or W < 8:
+        return []
+    for p in polarities:
+        if p not in ("dark", "light"):
+            raise ValueError(f"polarity must be 'dark' or 'light', got {p!r}")
+    widths = list(widths) if widths is not None else default_widths(W)
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    out: list[Candidate] = []
+    widths = sorted(widths)
+    for wi, width in enumerate(widths):
+        s = width / W
+        # Each working width handles the blob heights its kernels suit; the others are
+        # found (better) at a neighbouring width. Smallest width: no upper bound;
+        # largest: no lower bound beyond the plate minimum.
+        h_lo = _OPTS["h_lo"] if wi < len(widths) - 1 else 0.0
+        h_hi = _OPTS["h_hi"] if wi > 0 else np.inf
+        g = gray if abs(s - 1) < 1e-3 else cv2.resize(gray, (width, max(8, round(H * s))), interpolation=cv2.INTER_AREA)
+        g = clahe.apply(g)
+        kern = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7))
+        for pol in polarities:
+            op = cv2.MORPH_BLACKHAT if pol == "dark" else cv2.MORPH_TOPHAT
+            hat = cv2.morphologyEx(g, op, kern)
+            if _OPTS["grad"]:
+                gx = np.abs(cv2.Sobel(hat, cv2.CV_32F, 1, 0, ksize=3))
+                gx = cv2.GaussianBlur(gx, (5, 5), 0)
+                resp = cv2.convertScaleAbs(gx, alpha=255.0 / max(1.0, float(gx.max())))
+            else:
+                resp = hat
+            for rect in _blobs(resp, _OPTS["cw"], _OPTS["ch"], _OPTS["factors"]):
+                (rw, rh) = rect[1]
+                if not h_lo <= min(rw, rh) <= h_hi:
+                    continue
+                long_, short = max(rw, rh) / s, min(rw, rh) / s
+                if not plate_like(long_, short, W, H):
+                    continue
+                c = order_corners(cv2.boxPoints(rect) / s)
+                out.append(Candidate(c, bounding_box(c, (H, W)), pol, scale=s))
+    out = dedupe(out)
+    out.sort(key=lambda c: -c.size[0] * c.size[1])
+    return out[:max_candidates]
+
+
+def dedupe(cands: list[Candidate], thr: float = _DEDUPE) -> list[Candidate]:
+    """Drop candidates whose box overlaps an earlier one by more than ``thr`` (IoU)."""
+    if not cands:
+        return []
+    boxes = np.array([c.box for c in cands], np.float64)
+    pol = np.array([c.polarity == "dark" for c in cands])
+    m = box_iou_matrix(boxes, boxes)
+    keep = np.ones(len(cands), bool)
+    for i in range(len(cands)):
+        if keep[i]:
+            dup = m[i] > thr
+            dup[: i + 1] = False
+            keep &= ~dup
+    return [c for c, k in zip(cands, keep) if k]
+
+
+def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every ``(x, y, w, h)`` row of ``a`` with every row of ``b``.
+
+    >>> box_iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 10, 10], [0, 0, 10, 10]])).round(3).tolist()
+    [[0.333, 1.0]]
+    """
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    ax0, ay0, ax1, ay1 = a[:, 0:1], a[:, 1:2], a[:, 0:1] + a[:, 2:3], a[:, 1:2] + a[:, 3:4]
+    bx0, by0, bx1, by1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(ax0, bx0), 0, None)
+    ih = np.clip(np.minimum(ay1, by1) - np.maximum(ay0, by0), 0, None)
+    inter = iw * ih
+    union = a[:, 2:3] * a[:, 3:4] + (b[:, 2] * b[:, 3])[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+# ----------------------------------------------------------------------------- rectification
+
+
+def expand_corners(corners: np.ndarray, pad_x: float, pad_y: float) -> np.ndarray:
+    """Grow an ordered quadrilateral by ``pad_x`` of its width on the left and right and
+    ``pad_y`` of its height above and below.
+
+    >>> expand_corners(np.array([[0, 0], [10, 0], [10, 4], [0, 4]], float), 0.1, 0.25).tolist()
+    [[-1.0, -1.0], [11.0, -1.0], [11.0, 5.0], [-1.0, 5.0]]
+    """
+    c = np.asarray(corners, np.float64).reshape(4, 2)
+    ux = ((c[1] - c[0]) + (c[2] - c[3])) / 2  # width vector
+    uy = ((c[3] - c[0]) + (c[2] - c[1])) / 2  # height vector
+    dx, dy = ux * pad_x, uy * pad_y
+    return np.array([c[0] - dx - dy, c[1] + dx - dy, c[2] + dx + dy, c[3] - dx + dy])
+
+
+def rectify(
+    image: np.ndarray,
+    corners: np.ndarray,
+    *,
+    out_h: int | None = None,
+    min_h: int = 40,
+    max_h: int = 120,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warp the quadrilateral ``corners`` of ``image`` into an upright plate image.
+
+    Parameters
+    ----------
+    image : ndarray
+        Gray or BGR photo (full resolution: the crop keeps all its detail).
+    corners : ndarray
+        ``(4, 2)`` top-left, top-right, bottom-right, bottom-left, in image pixels.
+    out_h : int, optional
+        Height of the result; by default the quadrilateral's own height clamped to
+        ``[min_h, max_h]`` (small plates are enlarged so strokes survive thresholding).
+
+    Returns
+    -------
+    plate : ndarray
+        The upright plate, width kept in proportion.
+    to_image : ndarray
+        ``(3, 3)`` homography from plate pixels to image pixels (see `map_points`).
+
+    Examples
+    --------
+    >>> img = np.zeros((100, 200), np.uint8)
+    >>> plate, M = rectify(img, np.array([[50, 40], [150, 40], [150, 60], [50, 60]], float))
+    >>> plate.shape
+    (40, 200)
+    >>> map_points(M, [[0, 0], [200, 40]]).round().tolist()
+    [[50.0, 40.0], [150.0, 60.0]]
+    """
+    import cv2
+
+    c = np.asarray(corners, np.float32).reshape(4, 2)
+    w = (np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
+    h = (np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
+    if w < 1 or h < 1:
+        raise ValueError(f"corners span {w:.1f} x {h:.1f} pixels; need at least 1 x 1")
+    if out_h is None:
+        out_h = int(round(min(max(h, min_h), max_h)))
+    out_w = max(4, int(round(out_h * w / h)))
+    dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
+    to_plate = cv2.getPerspectiveTransform(c, dst)
+    interp = cv2.INTER_AREA if out_h < h * 0.8 else cv2.INTER_CUBIC
+    plate = cv2.warpPerspective(image, to_plate, (out_w, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    return plate, np.linalg.inv(to_plate)
+
+
+def map_points(M: np.ndarray, pts) -> np.ndarray:
+    """Apply a ``(3, 3)`` homography to ``(N, 2)`` points."""
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    q = np.hstack([p, np.ones((len(p), 1))]) @ np.asarray(M, np.float64).T
+    return q[:, :2] / q[:, 2:3]
+
+
+# ----------------------------------------------------------------------------- cheap score
+
+
+SCORE_H = 32
+"""Height of the small upright patch the cheap score looks at."""
+
+
+def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
+    """Row-of-glyphs statistics of a small upright gray patch (see `cheap_score`)."""
+    import cv2
+
+    H, W = patch.shape
+    flags = cv2.THRESH_BINARY_INV if polarity == "dark" else cv2.THRESH_BINARY
+    t, bw = cv2.threshold(patch, 0, 255, flags | cv2.THRESH_OTSU)
+    n, _, st, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
+    st = st[1:]
+    fg = patch[bw > 0]
+    bg = patch[bw == 0]
+    contrast = abs(float(fg.mean()) - float(bg.mean())) / 255.0 if fg.size and bg.size else 0.0
+    if len(st) == 0:
+        return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
+    x, y, w, h, a = st.T.astype(np.float64)
+    ok = (h >= 0.3 * H) & (h <= 0.92 * H) & (w <= 1.2 * h) & (w >= 0.08 * h) & (a >= 0.12 * w * h) & (a <= 0.95 * w * h)
+    if ok.sum() >= 2:
+        # Keep the largest group of similar heights: a plate's glyphs share one size.
+        hm = np.median(h[ok])
+        ok &= np.abs(h - hm) <= 0.25 * hm
+    k = int(ok.sum())
+    if k == 0:
+        return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
+    hm = float(h[ok].mean())
+    yc = y[ok] + h[ok] / 2
+    return {
+        "n": k,
+        "contrast": contrast,
+        "hstd": float(h[ok].std() / hm),
+        "ystd": float(yc.std() / hm) if k > 1 else 1.0,
+        "hfrac": hm / H,
+        "cover": float((x[ok] + w[ok]).max() - x[ok].min()) / W,
+    }
+
+
+def cheap_score(gray: np.ndarray, cand: Candidate) -> float:
+    """How plate-like a candidate looks, in ``[0, 1]``, without the CNN.
+
+    Warps the candidate (with a margin) into a patch `SCORE_H` pixels high and counts
+    glyph-like blobs of one height on one line: 4-9 of them spanning most of the width
+    is a plate; a grille, a light or a shadow edge is not.
+    """
+    import cv2
+
+    c = expand_corners(cand.corners, 0.04, 0.2)
+    w, h = cand.size
+    out_w = int(min(12 * SCORE_H, max(8, round(SCORE_H * w * 1.08 / max(h * 1.4, 1)))))
+    dst = np.array([[0, 0], [out_w, 0], [out_w, SCORE_H], [0, SCORE_H]], np.float32)
+    M = cv2.getPerspectiveTransform(c.astype(np.float32), dst)
+    patch = cv2.warpPerspective(gray, M, (out_w, SCORE_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    # Score both polarities: a whole light plate is proposed by the top-hat, yet its
+    # glyphs are dark.
+    best = None
+    for pol in ("dark", "light"):
+        f = _stats_score(glyph_stats(patch, pol))
+        if best is None or f["score"] > best["score"]:
+            best = dict(f, polarity=pol)
+    cand.features = best
+    cand.polarity = best["polarity"]
+    return best["score"]
+
+
+def _stats_score(f: dict) -> dict:
+    n = f["n"]
+    if n < 3:
+        return dict(f, score=0.05 * n)
+    count = 1.0 if 4 <= n <= 9 else (0.6 if n in (3, 10) else 0.3)
+    line = float(np.exp(-3 * f["ystd"]) * np.exp(-3 * f["hstd"]))
+    fill = min(1.0, f["cover"] / 0.6)
+    size = 1.0 if 0.35 <= f["hfrac"] <= 0.85 else 0.6
+    return dict(f, score=float(count * line * fill * size * min(1.0, f["contrast"] / 0.25)))
+
+
+def find_candidates(image: np.ndarray, *, widths: Sequence[int] | None = None, top: int | None = None) -> list[Candidate]:
+    """`propose` then `cheap_score`: candidates best first.
+
+    Parameters
+    ----------
+    image : ndarray
+        Gray or BGR uint8 photo.
+    widths : sequence of int, optional
+        Passed to `propose`.
+    top : int, optional
+        Return only the best ``top``.
+    """
+    gray = _to_gray(image)
+    cands = propose(gray, widths=widths)
+    for c in cands:
+        c.score = cheap_score(gray, c)
+    cands.sort(key=lambda c: -c.score)
+    return cands if top is None else cands[:top]

@@ -1,0 +1,150 @@
+"""Read the characters of one cropped, rectified plate.
+
+`recognize_plate` segments the plate (several hypotheses), classifies every
+character crop of every hypothesis in one batched classifier call, decodes each
+hypothesis (optionally with a region's plate formats) and keeps the one with the
+highest confidence. The confidence combines the classifier's character
+probabilities with the geometric quality of the segmentation, so that a grille,
+a sign or a headlight -- which may still yield a row of blobs -- scores low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .decode import decode
+from .segment import Box, cut_chars, find_segmentations
+
+MIN_CHARS = 4
+"""Fewer characters than this is not read as a plate."""
+
+MAX_CHARS = 10
+"""More characters than this is not read as a plate."""
+
+MAX_HEIGHT = 160
+"""Taller plate crops are scaled down first: more pixels only cost time."""
+
+HYPOTHESES = 3
+"""Segmentation hypotheses judged by the classifier per plate."""
+
+
+class ProbaClassifier(Protocol):
+    def predict_proba(self, crops: list[np.ndarray]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class PlateText:
+    """The text read from one plate.
+
+    Attributes
+    ----------
+    text : str
+        Plate characters, no separators.
+    confidence : float
+        In ``[0, 1]``; how much the reading looks like a correctly read plate.
+    chars : list of (char, probability, box)
+        One entry per character of ``text``; box is ``(x, y, w, h)`` in the
+        coordinates of the plate image passed in.
+    probs : ndarray
+        ``(len(text), 36)`` classifier probabilities of the characters used.
+    segmentation_score : float
+        Geometric quality of the chosen segmentation, in ``[0, 1]``.
+    pattern : str or None
+        The region pattern the text matches, if a region was given and matched.
+    """
+
+    text: str
+    confidence: float
+    chars: list[tuple[str, float, Box]]
+    probs: np.ndarray = field(repr=False)
+    segmentation_score: float = 0.0
+    pattern: str | None = None
+
+
+def plate_confidence(char_probs: np.ndarray, segmentation_score: float) -> float:
+    """Plate confidence from the chosen characters' probabilities and segmentation quality.
+
+    The geometric mean rewards an overall confident reading, the minimum punishes
+    one doubtful character (a misread plate usually has exactly one).
+
+    Examples
+    --------
+    >>> round(plate_confidence(np.array([0.99, 0.98, 0.97, 0.99]), 1.0), 3)
+    0.983
+    >>> plate_confidence(np.array([0.99, 0.2, 0.97, 0.99]), 1.0) < 0.6
+    True
+    """
+    c = np.clip(np.asarray(char_probs, np.float64), 1e-6, 1.0)
+    if c.size == 0:
+        return 0.0
+    gmean = float(np.exp(np.log(c).mean()))
+    return float(np.clip(gmean**0.6 * float(c.min()) ** 0.4 * float(segmentation_score) ** 0.5, 0.0, 1.0))
+
+
+def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str | None = None) -> PlateText | None:
+    """Read one cropped, rectified plate.
+
+    Parameters
+    ----------
+    plate : ndarray
+        Gray ``(H, W)`` or BGR(A) ``(H, W, 3|4)`` plate image.
+    classifier : object
+        Anything with ``predict_proba(crops) -> (N, 36)`` in
+        `anpr.normalize.CLASSES` order, e.g. `anpr.classify.CharClassifier`.
+    region : str or None
+        Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide the
+        decoding; None reads the plain most likely characters.
+
+    Returns
+    -------
+    PlateText or None
+        None when nothing that looks like a plate's text is found.
+    """
+    import cv2
+
+    a = np.asarray(plate)
+    if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
+        raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
+    if region is not None:
+        from .decode import load_region
+
+        load_region(region)  # validate before any work
+    scale = 1.0
+    if a.shape[0] > MAX_HEIGHT:
+        scale = MAX_HEIGHT / a.shape[0]
+        a = cv2.resize(a, (max(4, round(a.shape[1] * scale)), MAX_HEIGHT), interpolation=cv2.INTER_AREA)
+
+    segs = [s for s in find_segmentations(a, HYPOTHESES) if MIN_CHARS <= len(s.boxes) <= MAX_CHARS + 2]
+    if not segs:
+        return None
+    # Hypotheses share most of their boxes: classify each distinct box once.
+    unique: dict[Box, int] = {}
+    for s in segs:
+        for b in s.boxes:
+            unique.setdefault(b, len(unique))
+    crops = cut_chars(a, list(unique))
+    uprobs = np.asarray(classifier.predict_proba(crops), np.float64)
+    if uprobs.shape != (len(crops), 36):
+        raise ValueError(f"classifier returned shape {uprobs.shape}, expected ({len(crops)}, 36)")
+
+    best: PlateText | None = None
+    for s in segs:
+        p = uprobs[[unique[b] for b in s.boxes]]
+        d = decode(p, region)
+        if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
+            continue
+        conf = plate_confidence(d.probs, s.score)
+        if best is not None and conf <= best.confidence:
+            continue
+        chars = []
+        for ch, pr, k in zip(d.text, d.probs, d.keep):
+            x, y, w, h = s.boxes[k]
+            if scale != 1.0:
+                x, y = int(np.floor(x / scale)), int(np.floor(y / scale))
+                w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
+            chars.append((ch, float(pr), (x, y, w, h)))
+        best = PlateText(d.text, conf, chars, p[list(d.keep)].astype(np.float32), s.score, d.pattern)
+    return best

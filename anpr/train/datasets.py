@@ -1,0 +1,325 @@
+"""Labelled character crops for training and evaluation, and the grouped test split.
+
+Three kinds of data feed the CNN:
+
+* class-per-folder trees: ``ROOT/<CLASS>/*.png``, ``ROOT/<source>/<CLASS>/*.png`` or the
+  thesis layout ``ROOT/{train,test}/<CLASS>/*.png`` (any depth; a folder whose
+  sub-folders are class names is one *source*);
+* crops cut from labelled plate images (``labels.csv`` with ``image,plate``) by the same
+  segmenter the reader uses, so the CNN trains on what it will be fed;
+* synthetic glyphs (see `anpr.train.synth`).
+
+Every crop carries a *group*: crops that share a group (the same plate image, the same
+stretch of a training sheet) always land on the same side of the test split, so the test
+accuracy is not inflated by near-duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..normalize import CLASSES
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+SHEET_BLOCK = 25
+"""Crops per group for sources whose files are only numbered (``gb-01184.png``).
+
+The OpenALPR character sets carry no sheet or plate id; neighbouring numbers within a
+class are usually cut from the same sheet or plate series, so blocks of consecutive
+numbers are kept together on one side of the split."""
+
+_INDEX = re.compile(r"^(?P<stem>.*?)[-_]?(?P<num>\d+)$")
+
+
+@dataclass
+class CharSet:
+    """Labelled crops: parallel lists, one entry per crop.
+
+    ``crops`` are raw images (gray or BGR, any size); ``labels`` are indices into
+    `anpr.normalize.CLASSES`; ``sources`` name where each crop came from (``gb``,
+    ``plates/br``, ``synthetic``...); ``groups`` hold the split group id; ``paths`` the
+    file (or ``image#k`` for the k-th character of a plate).
+    """
+
+    crops: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+    sources: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    paths: list = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def add(self, crop: np.ndarray, label: int, source: str, group: str, path: str) -> None:
+        self.crops.append(crop)
+        self.labels.append(int(label))
+        self.sources.append(source)
+        self.groups.append(group)
+        self.paths.append(path)
+
+    def extend(self, other: "CharSet") -> "CharSet":
+        for name in ("crops", "labels", "sources", "groups", "paths"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
+    def subset(self, mask: Sequence[bool] | np.ndarray) -> "CharSet":
+        idx = np.flatnonzero(np.asarray(mask, bool))
+        return CharSet(
+            crops=[self.crops[i] for i in idx],
+            labels=[self.labels[i] for i in idx],
+            sources=[self.sources[i] for i in idx],
+            groups=[self.groups[i] for i in idx],
+            paths=[self.paths[i] for i in idx],
+        )
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{source: {class: count}}``, classes in CLASSES order."""
+        out: dict[str, dict[str, int]] = {}
+        for src, lab in zip(self.sources, self.labels):
+            d = out.setdefault(src, {})
+            d[CLASSES[lab]] = d.get(CLASSES[lab], 0) + 1
+        return {s: {c: out[s][c] for c in CLASSES if c in out[s]} for s in sorted(out)}
+
+
+def _is_class_dir(p: Path) -> bool:
+    return p.is_dir() and len(p.name) == 1 and p.name.upper() in CLASSES
+
+
+def _read_gray(path: Path) -> np.ndarray | None:
+    import cv2
+
+    data = np.fromfile(str(path), np.uint8)
+    if data.size == 0:
+        return None
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+def sheet_group(source: str, label: str, filename: str, block: int = SHEET_BLOCK) -> str:
+    """Group id of one crop from a class-folder tree.
+
+    Numbered files (``gb-01184.png``) are grouped in blocks of ``block`` consecutive
+    numbers; other names by their stem without trailing digits.
+
+    >>> sheet_group("gb", "A", "gb-01184.png")
+    'gb:gb:47'
+    >>> sheet_group("x", "A", "plate7_3.png", block=10)
+    'x:plate7_3'
+    """
+    stem = Path(filename).stem
+    m = _INDEX.match(stem)
+    if m and m.group("stem") and "_" not in stem and len(m.group("num")) >= 3:
+        return f"{source}:{m.group('stem')}:{int(m.group('num')) // block}"
+    if m and m.group("stem"):
+        return f"{source}:{stem}"
+    return f"{source}:{label}:{stem}"
+
+
+def find_sources(root: str | Path) -> list[tuple[str, Path]]:
+    """Folders under ``root`` whose sub-folders are class names, as ``(source, path)``.
+
+    The source name is the folder's path relative to ``root`` (or ``root``'s own name
+    when it is itself the class-folder level).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder")
+    found: list[tuple[str, Path]] = []
+
+    def walk(d: Path, depth: int) -> None:
+        subs = sorted(p for p in d.iterdir() if p.is_dir())
+        if any(_is_class_dir(p) for p in subs):
+            rel = d.relative_to(root).as_posix()
+            found.append((root.name if rel == "." else rel, d))
+            return
+        if depth < 4:
+            for p in subs:
+                walk(p, depth + 1)
+
+    walk(root, 0)
+    return found
+
+
+def load_class_folders(root: str | Path, *, prefix: str = "") -> CharSet:
+    """Load every ``<CLASS>/<image>`` under ``root``.
+
+    Parameters
+    ----------
+    root : path
+        A class-folder tree (see the module docstring).
+    prefix : str
+        Prepended to each source name (e.g. ``"chars/"``).
+
+    Returns
+    -------
+    CharSet
+        Grayscale crops at native size. Unreadable files are skipped.
+
+    Raises
+    ------
+    ValueError
+        When no class folders are found.
+    """
+    out = CharSet()
+    sources = find_sources(root)
+    if not sources:
+        raise ValueError(f"{root}: no class folders (0-9, A-Z) found")
+    for source, d in sources:
+        name = prefix + source
+        for cdir in sorted(p for p in d.iterdir() if _is_class_dir(p)):
+            label = cdir.name.upper()
+            for f in sorted(cdir.iterdir()):
+                if f.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                img = _read_gray(f)
+                if img is None or img.size == 0:
+                    continue
+                out.add(img, CLASSES.index(label), name, sheet_group(name, label, f.name), str(f))
+    return out
+
+
+def read_plate_labels(folder: str | Path) -> list[tuple[Path, str]]:
+    """``(image path, text)`` pairs from ``folder/labels.csv`` (``image,plate,...``)."""
+    folder = Path(folder)
+    csv_path = folder / "labels.csv"
+    if not csv_path.exists():
+        raise ValueError(f"{csv_path}: missing (expected columns image,plate)")
+    rows = []
+    with open(csv_path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            text = "".join(ch for ch in row["plate"].upper() if ch.isalnum())
+            rows.append((folder / row["image"], text))
+    return rows
+
+
+def plate_crops(
+    folder: str | Path,
+    segment: Callable[[np.ndarray], list] | None = None,
+    cut: Callable[[np.ndarray, list], list] | None = None,
+    *,
+    source: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[CharSet, dict[str, int]]:
+    """Label real crops by segmenting labelled plate images.
+
+    A plate is kept only when the segmenter finds exactly ``len(text)`` boxes, the one
+    case where box ``k`` can be trusted to hold character ``k``. All crops of a plate
+    share one group.
+
+    Parameters
+    ----------
+    folder : path
+        Folder with plate images and ``labels.csv``.
+    segment, cut : callables
+        Default to `anpr.segment.segment_plate` and `anpr.segment.cut_chars`.
+    source : str
+        Source name; defaults to ``plates/<folder name>``.
+    progress : callable
+        Called with 1 after each plate.
+
+    Returns
+    -------
+    (CharSet, dict)
+        The crops and ``{"plates", "kept", "crops"}`` counts.
+    """
+    import cv2
+
+    if segment is None or cut is None:
+        from .. import segment as seg
+
+        segment = segment or seg.segment_plate
+        cut = cut or seg.cut_chars
+    folder = Path(folder)
+    source = source or f"plates/{folder.name}"
+    out = CharSet()
+    stats = {"plates": 0, "kept": 0, "crops": 0}
+    for path, text in read_plate_labels(folder):
+        stats["plates"] += 1
+        if progress:
+            progress(1)
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None or not text or any(ch not in CLASSES for ch in text):
+            continue
+        try:
+            boxes = segment(img)
+        except Exception:  # noqa: BLE001 - a segmenter failure just drops the plate
+            continue
+        if len(boxes) != len(text):
+            continue
+        crops = cut(img, boxes)
+        stats["kept"] += 1
+        for k, (ch, crop) in enumerate(zip(text, crops)):
+            if crop is None or np.asarray(crop).size == 0:
+                continue
+            out.add(np.asarray(crop), CLASSES.index(ch), source, f"{source}:{path.name}", f"{path}#{k}")
+            stats["crops"] += 1
+    return out, stats
+
+
+def is_test_group(group: str, test_fraction: float = 0.15, salt: str = "anpr-v1") -> bool:
+    """Whether ``group`` belongs to the held-out test split.
+
+    Decided by a hash of the group id alone, so the split is fixed before any training,
+    is the same on every machine and run, and never depends on which other data is
+    loaded.
+
+    >>> is_test_group("gb:gb:3") == is_test_group("gb:gb:3")
+    True
+    """
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    h = zlib.crc32(f"{salt}/{group}".encode()) % 10000
+    return h < round(test_fraction * 10000)
+
+
+def grouped_split(data: CharSet, test_fraction: float = 0.15) -> tuple[CharSet, CharSet]:
+    """Split into ``(rest, test)`` by group (see `is_test_group`)."""
+    mask = np.array([is_test_group(g, test_fraction) for g in data.groups], bool)
+    return data.subset(~mask), data.subset(mask)
+
+
+def train_val_split(
+    groups: Sequence[str], val_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of an 80/20 (by default) train/validation split, grouped, seeded."""
+    uniq = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(uniq))
+    n_val = int(round(val_fraction * len(uniq)))
+    val_groups = {uniq[i] for i in order[:n_val]}
+    is_val = np.array([g in val_groups for g in groups], bool)
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def to_arrays(data: CharSet) -> tuple[np.ndarray, np.ndarray]:
+    """``(X (N,28,28,1) float32, y (N,) int64)`` through the shared normalization."""
+    from ..normalize import normalize_batch
+
+    return normalize_batch(data.crops), np.asarray(data.labels, np.int64)
+
+
+def describe(data: CharSet) -> str:
+    """Counts per source and class, as text."""
+    lines = []
+    for src, counts in data.counts().items():
+        total = sum(counts.values())
+        lo = min(counts, key=counts.get)
+        lines.append(
+            f"{src}: {total} crops, {len(counts)} classes (fewest: {lo}={counts[lo]})"
+        )
+    return "\n".join(lines)
+
+
+def load_many(roots: Iterable[str | Path]) -> CharSet:
+    """`load_class_folders` over several roots, concatenated."""
+    out = CharSet()
+    for r in roots:
+        out.extend(load_class_folders(r))
+    return out

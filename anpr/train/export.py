@@ -1,0 +1,54 @@
+"""Saving the trained model: Keras file and ONNX, with a parity check."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: float = 1e-4) -> float:
+    """Write ``model`` as ONNX to ``path`` atomically and return the max |Keras - ONNX|.
+
+    The file is written next to ``path`` under a temporary name and renamed only after
+    the parity check passes, so readers using ``path`` never see a half-written or
+    wrong model.
+
+    Raises
+    ------
+    RuntimeError
+        When ONNX outputs differ from Keras by more than ``atol`` on ``check``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", prefix=".tmp-", dir=path.parent)
+    os.close(fd)
+    try:
+        model.export(tmp, format="onnx", verbose=False)
+        diff = 0.0
+        if check is not None and len(check):
+            import onnxruntime as ort
+
+            sess = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
+            name = sess.get_inputs()[0].name
+            got = sess.run(None, {name: check.astype(np.float32)})[0]
+            want = np.asarray(model.predict(check, verbose=0, batch_size=256))
+            diff = float(np.max(np.abs(got - want)))
+            if diff > atol:
+                raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} > {atol:.0e}")
+        os.replace(tmp, path)
+        return diff
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_keras(model, path: str | Path) -> None:
+    """Write the Keras model atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".tmp-" + path.name)
+    model.save(tmp)
+    os.replace(tmp, path)

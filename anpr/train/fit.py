@@ -1,0 +1,122 @@
+"""Fitting the CNN: seeded, class-weighted, early-stopped on a grouped validation split."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..normalize import CLASSES
+
+
+@dataclass
+class FitResult:
+    model: object
+    history: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    epochs_run: int = 0
+    best_epoch: int = 0
+
+
+def set_seed(seed: int) -> None:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def class_weights(y: np.ndarray, num_classes: int = len(CLASSES), cap: float = 5.0) -> dict[int, float]:
+    """Inverse-frequency weights, capped so rare classes are not over-fitted.
+
+    >>> w = class_weights(np.array([0, 0, 0, 1]), num_classes=2)
+    >>> round(w[1] / w[0], 2)
+    3.0
+    """
+    counts = np.bincount(y, minlength=num_classes).astype(float)
+    present = counts > 0
+    w = np.ones(num_classes)
+    w[present] = counts[present].mean() / counts[present]
+    w = np.clip(w, 1.0 / cap, cap)
+    return {i: float(v) for i, v in enumerate(w)}
+
+
+def fit(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    epochs: int = 30,
+    batch_size: int = 64,
+    seed: int = 0,
+    patience: int = 5,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    on_epoch: Callable[[int, dict], None] | None = None,
+    model=None,
+) -> FitResult:
+    """Train the CNN; return the weights of the best validation epoch.
+
+    Parameters
+    ----------
+    x_train, x_val : ndarray
+        ``(N, 28, 28, 1)`` float32 batches from `anpr.normalize.normalize_batch`.
+    y_train, y_val : ndarray
+        Class indices.
+    augment : callable
+        ``augment(batch, rng) -> batch`` applied to each training batch (on normalized
+        crops), or None.
+    on_epoch : callable
+        Called with ``(epoch, logs)`` after each epoch (progress display).
+    """
+    import keras
+
+    from .model import build_model
+
+    set_seed(seed)
+    if model is None:
+        model = build_model()
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    rng = np.random.default_rng(seed)
+    weights = class_weights(y_train)
+    sw_table = np.array([weights[i] for i in range(len(CLASSES))], np.float32)
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if on_epoch:
+                on_epoch(epoch, dict(logs or {}))
+
+    def batches():
+        n = len(x_train)
+        while True:
+            order = rng.permutation(n)
+            for s in range(0, n - batch_size + 1, batch_size):
+                idx = order[s : s + batch_size]
+                xb = x_train[idx]
+                if augment is not None:
+                    xb = augment(xb, rng)
+                yb = y_train[idx]
+                yield xb.astype(np.float32), yb, sw_table[yb]
+
+    steps = max(1, len(x_train) // batch_size)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True
+    )
+    lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.3, patience=2, min_lr=1e-5)
+    t0 = time.perf_counter()
+    hist = model.fit(
+        batches(),
+        steps_per_epoch=steps,
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        callbacks=[stop, lr, Progress()],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - t0
+    h = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    best = int(np.argmin(h["val_loss"])) + 1 if h.get("val_loss") else len(h.get("loss", []))
+    return FitResult(model, h, seconds, len(h.get("loss", [])), best)
