@@ -213,9 +213,9 @@ def find_images(folder: str | os.PathLike[str]) -> tuple[list[str], int]:
     """Image files under ``folder`` (recursively, sorted) and the number skipped.
 
     Files are chosen by extension (`anpr.images.IMAGE_EXTENSIONS`, any case); every
-    other file is counted as skipped. Directories are walked in sorted order, without
-    following symbolic links to directories (no loops), so the order is the same on
-    every run. Paths are ``os.path.join(folder, ...)`` with ``folder`` as given.
+    other file is counted as skipped. Symbolic links to directories are not followed
+    (no loops). The list is sorted by path string, so the order is the same on every
+    run and machine. Paths are ``os.path.join(folder, ...)`` with ``folder`` as given.
 
     Raises
     ------
@@ -236,6 +236,7 @@ def find_images(folder: str | os.PathLike[str]) -> tuple[list[str], int]:
                 images.append(os.path.join(dirpath, fname))
             else:
                 skipped += 1
+    images.sort()  # one global order, the same however the walk visited the tree
     return images, skipped
 
 

@@ -21,6 +21,7 @@ from .normalize import CLASSES, SIZE, normalize_batch
 MODEL_NAME = "chars.onnx"
 
 _RESTORE = "reinstall anpr or run `git checkout models/` to get the default model back"
+_OTHER = "use CharClassifier() for the shipped default model (if it is missing, reinstall anpr or run `git checkout models/`)"
 
 
 def default_model_path() -> Path:
@@ -100,7 +101,7 @@ class CharClassifier:
             raise ValueError(f"backend must be 'auto', 'onnxruntime' or 'cv2', got {backend!r}")
         default = path is None
         self.path = Path(default_model_path() if default else path)
-        hint = f"; {_RESTORE}" if default else ""
+        hint = f"; {_RESTORE}" if default else f"; {_OTHER}"
         if not self.path.is_file():
             raise ModelError(f"{self.path}: model file not found{hint}")
         self.backend = self._load(backend, threads, hint)
@@ -124,7 +125,7 @@ class CharClassifier:
         except Exception as exc:  # noqa: BLE001 - both runtimes raise their own types
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise ModelError(
-                f"{self.path}: not a usable ONNX model ({first}){hint or '; ' + _RESTORE}"
+                f"{self.path}: not a usable ONNX model ({first}){hint}"
             ) from None
 
     def _check_shapes(self, hint: str) -> None:
@@ -135,12 +136,12 @@ class CharClassifier:
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise ModelError(
                 f"{self.path}: model does not accept (N, {SIZE}, {SIZE}, 1) input ({first})"
-                f"{hint or '; ' + _RESTORE}"
+                f"{hint}"
             ) from None
         if out.ndim != 2 or out.shape[1] != len(CLASSES):
             raise ModelError(
                 f"{self.path}: model outputs shape {tuple(out.shape)}, expected (N, {len(CLASSES)})"
-                f"{hint or '; ' + _RESTORE}"
+                f"{hint}"
             )
 
     def predict_normalized(self, batch: np.ndarray) -> np.ndarray:

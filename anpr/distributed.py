@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .errors import AnprError, require
+from .errors import require
 
 DEFAULT_WINDOW = 256
 """Tasks kept in flight at once: enough to keep a cluster busy, while an archive of
@@ -52,49 +51,21 @@ def _reader(key: str) -> Any:
         with _READERS_LOCK:
             reader = _READERS.get(key)
             if reader is None:
+                import cv2
+
                 from .reader import PlateReader
+
+                # Dask's worker processes are the parallelism (one single-threaded
+                # worker per core, as the local pool does); OpenCV's own thread pool
+                # on top would only oversubscribe the cores.
+                cv2.setNumThreads(1)
 
                 reader = PlateReader(**json.loads(key))
                 _READERS[key] = reader
     return reader
 
 
-def _record_fallback(reader: Any, source: Any, name: str, crop: bool = False) -> dict:
-    # Same record form as anpr.batch, for as long as anpr.batch.read_record is missing.
-    from .images import load_image
-
-    t0 = time.perf_counter()
-    try:
-        image = load_image(source, name=name)
-        plates = reader.read_crop(image) if crop else reader.read(image)
-        return {
-            "image": name,
-            "width": int(image.shape[1]),
-            "height": int(image.shape[0]),
-            "plates": [p.to_dict() for p in plates],
-            "time_ms": (time.perf_counter() - t0) * 1e3,
-            "error": None,
-        }
-    except AnprError as exc:
-        return {
-            "image": name,
-            "width": None,
-            "height": None,
-            "plates": [],
-            "time_ms": (time.perf_counter() - t0) * 1e3,
-            "error": str(exc),
-        }
-
-
-def _record_function():
-    try:
-        from .batch import read_record
-    except ImportError:
-        return _record_fallback
-    return read_record
-
-
-def read_task(source: Any, name: str, key: str, crop: bool = False) -> dict:
+def read_task(source: Any, name: str, key: str, crop: bool = False, max_pixels: int | None = None) -> dict:
     """Read one photo on a worker: the task `map_read` submits.
 
     Parameters
@@ -107,8 +78,13 @@ def read_task(source: Any, name: str, key: str, crop: bool = False) -> dict:
         ``PlateReader`` keyword arguments as canonical JSON (see `_key`).
     crop : bool
         The photo is already a tight plate crop.
+    max_pixels : int, optional
+        Refuse bigger images (default: `anpr.images.DEFAULT_MAX_PIXELS`).
     """
-    return _record_function()(_reader(key), source, name, crop=crop)
+    from .batch import read_record
+
+    kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
+    return read_record(_reader(key), source, name, crop=crop, **kwargs)
 
 
 def map_read(
@@ -119,6 +95,7 @@ def map_read(
     crop: bool = False,
     send_bytes: bool = False,
     window: int = DEFAULT_WINDOW,
+    max_pixels: int | None = None,
 ) -> Iterator[dict]:
     """Read plates from ``paths`` on a Dask cluster, yielding records in input order.
 
@@ -137,12 +114,16 @@ def map_read(
         client's filesystem. Otherwise workers open the paths themselves.
     window : int
         Most tasks in flight at once.
+    max_pixels : int, optional
+        Refuse bigger images (default: `anpr.images.DEFAULT_MAX_PIXELS`).
 
     Yields
     ------
     dict
         ``{"image", "width", "height", "plates", "time_ms", "error"}``, the same
-        record a local ``anpr batch`` writes, one per path, in the order of ``paths``.
+        record a local ``anpr batch`` writes (`anpr.batch.read_record`), one per
+        path, in the order of ``paths``; an unreadable photo gives a record with
+        ``error`` set.
 
     Raises
     ------
@@ -150,6 +131,8 @@ def map_read(
         When dask.distributed is not installed.
     ValueError
         For a bad ``window`` or ``scheduler``.
+    ModelError
+        When the workers cannot load the model (raised on the first record).
     """
     if window < 1:
         raise ValueError(f"window must be at least 1, got {window}")
@@ -163,11 +146,17 @@ def map_read(
         raise ValueError("scheduler address is empty")
     key = _key(reader_kwargs)  # fails here, not on the workers, when not JSON-able
     paths = [str(p) for p in paths]
-    return _stream(paths, scheduler, key, crop, send_bytes, window)
+    return _stream(paths, scheduler, key, crop, send_bytes, window, max_pixels)
 
 
 def _stream(
-    paths: list[str], scheduler: Any, key: str, crop: bool, send_bytes: bool, window: int
+    paths: list[str],
+    scheduler: Any,
+    key: str,
+    crop: bool,
+    send_bytes: bool,
+    window: int,
+    max_pixels: int | None,
 ) -> Iterator[dict]:
     dd = require("dask.distributed", "dask")
     own = isinstance(scheduler, str)
@@ -187,7 +176,9 @@ def _stream(
                 except OSError:
                     # Let the worker's image loader report it in the usual words.
                     source = path
-            pending.append(client.submit(read_task, source, path, key, crop, pure=False))
+            pending.append(
+                client.submit(read_task, source, path, key, crop, max_pixels, pure=False)
+            )
             return True
 
         while len(pending) < window and submit_next():

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import struct
 import sys
-from pathlib import Path
 from typing import Iterator, Union
 
 import numpy as np
@@ -109,15 +109,22 @@ def load_image(
         if isinstance(path, bytes):  # os.PathLike may give bytes
             path = os.fsdecode(path)
         label = name or path
-        return decode_image(read_file(path, name=label), max_pixels=max_pixels, name=label)
+        data = read_file(path, name=label, max_bytes=max_file_bytes(max_pixels))
+        return decode_image(data, max_pixels=max_pixels, name=label)
     raise ImageError(
         f"{name or '<input>'}: cannot read an image from a {type(source).__name__} "
         "(expected a path, bytes or a numpy array)"
     )
 
 
-def read_file(path: str | os.PathLike[str], *, name: str | None = None) -> bytes:
-    """Read a file's bytes, turning every way that can fail into an `ImageError`.
+def read_file(
+    path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int | None = None
+) -> bytes:
+    """Read an image file's bytes, turning every way that can fail into an `ImageError`.
+
+    Only regular files are opened (a FIFO would block). The first bytes are checked
+    for an image signature before the rest is read, so a multi-gigabyte non-image
+    costs nothing; a file larger than ``max_bytes`` is refused unread.
 
     >>> read_file("/nonexistent/car.jpg")
     Traceback (most recent call last):
@@ -127,15 +134,29 @@ def read_file(path: str | os.PathLike[str], *, name: str | None = None) -> bytes
     label = name or os.fspath(path)
     if not label:
         raise ImageError("empty path")
-    p = Path(path)
     try:
-        if p.is_dir():
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
             raise ImageError(f"{label}: is a directory, not an image file")
-        with open(p, "rb") as fh:
-            data = fh.read()
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageError(f"{label}: not a regular file")
+        if st.st_size == 0:
+            raise ImageError(f"{label}: empty file (0 bytes)")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise ImageError(
+                f"{label}: file too large for an image ({st.st_size / 1e6:.0f} MB; "
+                f"the limit is {max_bytes / 1e6:.0f} MB)"
+            )
+        with open(path, "rb") as fh:
+            head = fh.read(32)
+            if head and sniff_format(head) is None:
+                raise ImageError(f"{label}: not an image (unrecognised content)")
+            data = head + fh.read()
     except ImageError:
         raise
     except FileNotFoundError:
+        raise ImageError(f"{label}: no such file") from None
+    except NotADirectoryError:  # a path through a file: "photo.jpg/x"
         raise ImageError(f"{label}: no such file") from None
     except PermissionError:
         raise ImageError(f"{label}: permission denied") from None
@@ -144,9 +165,15 @@ def read_file(path: str | os.PathLike[str], *, name: str | None = None) -> bytes
     except (OSError, ValueError) as exc:  # ValueError: embedded NUL in the path
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ImageError(f"{label}: cannot read file ({reason})") from None
-    if not data:
+    if not data:  # the file shrank between stat and read
         raise ImageError(f"{label}: empty file (0 bytes)")
     return data
+
+
+def max_file_bytes(max_pixels: int) -> int:
+    """Largest file worth reading for ``max_pixels``: an uncompressed 16-bit RGBA
+    image of that size, plus room for metadata."""
+    return 8 * max_pixels + (64 << 20)
 
 
 # --------------------------------------------------------------------------- headers
@@ -527,6 +554,7 @@ __all__ = [
     "decode_image",
     "is_image_name",
     "load_image",
+    "max_file_bytes",
     "read_file",
     "sniff_format",
     "to_bgr_uint8",

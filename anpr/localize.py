@@ -37,6 +37,9 @@ import numpy as np
 PLATE_ASPECT = (1.3, 9.0)
 """Width / height of what may be a plate (tilted, two-row and long EU plates included)."""
 
+MAX_TILT = 40.0
+"""Largest tilt, in degrees, of a plate's text line that is proposed."""
+
 MIN_PLATE_W = 24
 """Narrowest plate, in input pixels, that is worth reading."""
 
@@ -57,13 +60,13 @@ class Candidate:
     score: float = 0.0
     scale: float = 1.0
     features: dict = field(default_factory=dict)
+    row: np.ndarray | None = None
+    """Corners of the row of glyphs found inside, once scored (input pixels)."""
 
     @property
     def size(self) -> tuple[float, float]:
-        c = self.corners
-        w = float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
-        h = float(np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
-        return w, h
+        """Upright ``(width, height)`` of the candidate's rectangle."""
+        return quad_size(self.corners)
 
     @property
     def angle(self) -> float:
@@ -73,6 +76,18 @@ class Candidate:
 
 
 # ----------------------------------------------------------------------------- geometry
+
+
+def quad_size(corners: np.ndarray) -> tuple[float, float]:
+    """Mean ``(width, height)`` of an ordered quadrilateral (top edge = width).
+
+    >>> quad_size(np.array([[0, 0], [10, 0], [10, 4], [0, 4]], float))
+    (10.0, 4.0)
+    """
+    c = np.asarray(corners, np.float64).reshape(4, 2)
+    w = float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
+    h = float(np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
+    return w, h
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -156,7 +171,7 @@ def default_widths(image_w: int) -> list[int]:
     if image_w <= 0:
         raise ValueError(f"image width must be positive, got {image_w}")
     out = []
-    for w in (400, 800, 1280):
+    for w in _OPTS["widths"]:
         if w <= image_w * 1.15:
             out.append(min(w, image_w))
     if not out:
@@ -179,13 +194,20 @@ def _blobs(resp: np.ndarray, close_w: int, close_h: int, factors: Sequence[float
         bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, ck)
         bw = cv2.morphologyEx(bw, cv2.MORPH_OPEN, ok)
         contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        rects += [cv2.minAreaRect(c) for c in contours if cv2.contourArea(c) >= 30]
+        for c in contours:
+            a = cv2.contourArea(c)
+            if a < 30:
+                continue
+            r = cv2.minAreaRect(c)
+            # A closed row of glyphs fills most of its rectangle; texture does not.
+            if a >= _OPTS["fill"] * r[1][0] * r[1][1]:
+                rects.append(r)
     return rects
 
 
 _DEDUPE = 0.7
 
-_OPTS = {"h_lo": 8, "h_hi": 40, "grad": False, "cw": 9, "ch": 3, "factors": (0.8,)}
+_OPTS = {"side": 0.5, "widths": (400, 800), "prescore": 1000, "adaptive": True, "block": 15, "C": 8, "fill": 0.45, "h_lo": 8, "h_hi": 40, "grad": False, "cw": 9, "ch": 3, "factors": (0.6, 1.2)}
 
 
 def propose(
@@ -253,10 +275,62 @@ def propose(
                 if not plate_like(long_, short, W, H):
                     continue
                 c = order_corners(cv2.boxPoints(rect) / s)
+                d = c[1] - c[0]
+                if abs(np.degrees(np.arctan2(d[1], d[0]))) > MAX_TILT:
+                    continue
                 out.append(Candidate(c, bounding_box(c, (H, W)), pol, scale=s))
     out = dedupe(out)
+    out = dedupe(out + merge_neighbours(out, W, H))
     out.sort(key=lambda c: -c.size[0] * c.size[1])
     return out[:max_candidates]
+
+
+def merge_neighbours(cands: list[Candidate], image_w: int, image_h: int, passes: int = 2) -> list[Candidate]:
+    """Candidates made of two neighbours on one text line.
+
+    Emblems, dashes and wide gaps (``RK [crest] 291-AT``, ``GWT-2180``) split a plate
+    into pieces; two pieces of equal height, tilt and baseline, a short gap apart,
+    are joined. Two passes join three pieces.
+    """
+    import cv2
+
+    if len(cands) < 2:
+        return []
+    made: list[Candidate] = []
+    pool = list(cands)
+    for _ in range(passes):
+        c = np.array([k.corners for k in pool], np.float64)  # (n, 4, 2)
+        ctr = c.mean(axis=1)
+        u = (c[:, 1] - c[:, 0]) + (c[:, 2] - c[:, 3])
+        w = np.linalg.norm(u, axis=1) / 2
+        u /= np.maximum(2 * w, 1e-9)[:, None]
+        h = (np.linalg.norm(c[:, 3] - c[:, 0], axis=1) + np.linalg.norm(c[:, 2] - c[:, 1], axis=1)) / 2
+        d = ctr[None, :, :] - ctr[:, None, :]  # d[i, j] = centre j - centre i
+        along = np.einsum("ijk,ik->ij", d, u)
+        across = np.abs(d[:, :, 0] * -u[:, None, 1] + d[:, :, 1] * u[:, None, 0])
+        hm = (h[:, None] + h[None, :]) / 2
+        gap = along - (w[:, None] + w[None, :]) / 2
+        ok = (
+            (along > 0)
+            & (np.maximum(h[:, None], h[None, :]) <= 1.4 * np.minimum(h[:, None], h[None, :]))
+            & (np.abs(u @ u.T) >= np.cos(np.radians(8)))
+            & (across <= 0.35 * hm)
+            & (gap >= -0.3 * hm)
+            & (gap <= 1.5 * hm)
+        )
+        new: list[Candidate] = []
+        for i, j in zip(*np.nonzero(ok)):
+            r = cv2.minAreaRect(np.vstack([c[i], c[j]]).astype(np.float32))
+            corners = order_corners(cv2.boxPoints(r))
+            cand = Candidate(corners, bounding_box(corners, (image_h, image_w)), pool[i].polarity, scale=pool[i].scale)
+            cw, ch = cand.size
+            if plate_like(cw, ch, image_w, image_h):
+                new.append(cand)
+        if not new:
+            break
+        made += new
+        pool = cands + new
+    return made
 
 
 def dedupe(cands: list[Candidate], thr: float = _DEDUPE) -> list[Candidate]:
@@ -382,7 +456,12 @@ def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
 
     H, W = patch.shape
     flags = cv2.THRESH_BINARY_INV if polarity == "dark" else cv2.THRESH_BINARY
-    t, bw = cv2.threshold(patch, 0, 255, flags | cv2.THRESH_OTSU)
+    if _OPTS["adaptive"]:
+        # Local threshold: a global one joins dark glyphs to a dark car body around
+        # the plate through its frame.
+        bw = cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, flags, _OPTS["block"], _OPTS["C"])
+    else:
+        t, bw = cv2.threshold(patch, 0, 255, flags | cv2.THRESH_OTSU)
     n, _, st, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
     st = st[1:]
     fg = patch[bw > 0]
@@ -391,7 +470,9 @@ def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
     if len(st) == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
     x, y, w, h, a = st.T.astype(np.float64)
-    ok = (h >= 0.3 * H) & (h <= 0.92 * H) & (w <= 1.2 * h) & (w >= 0.08 * h) & (a >= 0.12 * w * h) & (a <= 0.95 * w * h)
+    # Solid bars are allowed only when thin (the I and 1 of some fonts).
+    ok = (h >= 0.3 * H) & (h <= 0.92 * H) & (w <= 1.2 * h) & (w >= 0.08 * h) & (a >= 0.12 * w * h)
+    ok &= (a <= 0.9 * w * h) | (w <= 0.35 * h)
     if ok.sum() >= 2:
         # Keep the largest group of similar heights: a plate's glyphs share one size.
         hm = np.median(h[ok])
@@ -400,8 +481,17 @@ def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
     if k == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
     hm = float(h[ok].mean())
-    yc = y[ok] + h[ok] / 2
+    xc, yc = x[ok] + w[ok] / 2, y[ok] + h[ok] / 2
+    # The glyph row as a parallelogram along the fitted centre line: it fixes the
+    # residual tilt of the candidate's rectangle and drops its frame and margins.
+    slope, icpt = (np.polyfit(xc, yc, 1) if k >= 3 and np.ptp(xc) > 0 else (0.0, float(yc.mean())))
+    slope = float(np.clip(slope, -0.3, 0.3))
+    half = float(h[ok].max()) / 2
+    x0, x1 = float(x[ok].min()), float((x[ok] + w[ok]).max())
+    row = np.array([[x0, slope * x0 + icpt - half], [x1, slope * x1 + icpt - half],
+                    [x1, slope * x1 + icpt + half], [x0, slope * x0 + icpt + half]])
     return {
+        "row": row,
         "n": k,
         "contrast": contrast,
         "hstd": float(h[ok].std() / hm),
@@ -420,9 +510,12 @@ def cheap_score(gray: np.ndarray, cand: Candidate) -> float:
     """
     import cv2
 
-    c = expand_corners(cand.corners, 0.04, 0.2)
     w, h = cand.size
-    out_w = int(min(12 * SCORE_H, max(8, round(SCORE_H * w * 1.08 / max(h * 1.4, 1)))))
+    # Look a little beyond the ends: the proposer's blob often misses an end glyph
+    # set apart by a bolt, a dash or the frame.
+    side = _OPTS["side"] * h / max(w, 1.0)
+    c = expand_corners(cand.corners, side, 0.2)
+    out_w = int(min(14 * SCORE_H, max(8, round(SCORE_H * w * (1 + 2 * side) / max(h * 1.4, 1)))))
     dst = np.array([[0, 0], [out_w, 0], [out_w, SCORE_H], [0, SCORE_H]], np.float32)
     M = cv2.getPerspectiveTransform(c.astype(np.float32), dst)
     patch = cv2.warpPerspective(gray, M, (out_w, SCORE_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
@@ -430,11 +523,15 @@ def cheap_score(gray: np.ndarray, cand: Candidate) -> float:
     # glyphs are dark.
     best = None
     for pol in ("dark", "light"):
-        f = _stats_score(glyph_stats(patch, pol))
+        g = glyph_stats(patch, pol)
+        g["cover"] = min(1.0, g["cover"] * (1 + 2 * side))  # as a fraction of the blob
+        f = _stats_score(g)
         if best is None or f["score"] > best["score"]:
             best = dict(f, polarity=pol)
     cand.features = best
     cand.polarity = best["polarity"]
+    if best.get("row") is not None and best["n"] >= 2:
+        cand.row = map_points(np.linalg.inv(M), best["row"]).astype(np.float32)
     return best["score"]
 
 
@@ -442,7 +539,7 @@ def _stats_score(f: dict) -> dict:
     n = f["n"]
     if n < 3:
         return dict(f, score=0.05 * n)
-    count = 1.0 if 4 <= n <= 9 else (0.6 if n in (3, 10) else 0.3)
+    count = {3: 0.5, 4: 0.7, 5: 0.85}.get(n, 1.0 if n <= 9 else 0.4)
     line = float(np.exp(-3 * f["ystd"]) * np.exp(-3 * f["hstd"]))
     fill = min(1.0, f["cover"] / 0.6)
     size = 1.0 if 0.35 <= f["hfrac"] <= 0.85 else 0.6
@@ -463,7 +560,42 @@ def find_candidates(image: np.ndarray, *, widths: Sequence[int] | None = None, t
     """
     gray = _to_gray(image)
     cands = propose(gray, widths=widths)
+    if len(cands) > _OPTS["prescore"]:
+        dens = edge_density(gray, np.array([c.box for c in cands], np.float64))
+        order = np.argsort(-dens, kind="stable")
+        for i, d in enumerate(dens):
+            cands[i].features = {"edge": float(d)}
+        rest = [cands[i] for i in order[_OPTS["prescore"]:]]
+        cands = [cands[i] for i in order[: _OPTS["prescore"]]]
+    else:
+        rest = []
     for c in cands:
         c.score = cheap_score(gray, c)
     cands.sort(key=lambda c: -c.score)
+    cands += rest
     return cands if top is None else cands[:top]
+
+
+def edge_density(gray: np.ndarray, boxes: np.ndarray, width: int = 640) -> np.ndarray:
+    """Mean strength of vertical edges inside each ``(x, y, w, h)`` box, in ``[0, 1]``.
+
+    A row of glyphs is dense in vertical strokes; sky, paint and road are not. This is
+    one integral image for all boxes, so it orders hundreds of candidates for the
+    price of one.
+    """
+    import cv2
+
+    H, W = gray.shape
+    s = min(1.0, width / W)
+    g = gray if s == 1.0 else cv2.resize(gray, (max(1, round(W * s)), max(1, round(H * s))), interpolation=cv2.INTER_AREA)
+    e = cv2.convertScaleAbs(cv2.Sobel(g, cv2.CV_16S, 1, 0, ksize=3), alpha=0.25)
+    ii = cv2.integral(e, sdepth=cv2.CV_64F)
+    b = np.asarray(boxes, np.float64).reshape(-1, 4) * s
+    h_, w_ = g.shape
+    x0 = np.clip(np.round(b[:, 0]), 0, w_).astype(int)
+    y0 = np.clip(np.round(b[:, 1]), 0, h_).astype(int)
+    x1 = np.clip(np.round(b[:, 0] + b[:, 2]), 0, w_).astype(int)
+    y1 = np.clip(np.round(b[:, 1] + b[:, 3]), 0, h_).astype(int)
+    area = np.maximum(1, (x1 - x0) * (y1 - y0))
+    tot = ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]
+    return tot / area / 255.0

@@ -31,6 +31,19 @@ HYPOTHESES = 3
 """Segmentation hypotheses judged by the classifier per plate."""
 
 
+SAME_BOX_IOU = 0.85
+"""Boxes of different hypotheses overlapping this much are classified once."""
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
 class ProbaClassifier(Protocol):
     def predict_proba(self, crops: list[np.ndarray]) -> np.ndarray: ...
 
@@ -120,19 +133,24 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     segs = [s for s in find_segmentations(a, HYPOTHESES) if MIN_CHARS <= len(s.boxes) <= MAX_CHARS + 2]
     if not segs:
         return None
-    # Hypotheses share most of their boxes: classify each distinct box once.
-    unique: dict[Box, int] = {}
+    # Hypotheses share most of their boxes, give or take a pixel: classify each
+    # distinct box once.
+    unique: list[Box] = []
+    index: dict[Box, int] = {}
     for s in segs:
         for b in s.boxes:
-            unique.setdefault(b, len(unique))
-    crops = cut_chars(a, list(unique))
+            if b not in index:
+                index[b] = next((i for i, u in enumerate(unique) if _iou(b, u) >= SAME_BOX_IOU), len(unique))
+                if index[b] == len(unique):
+                    unique.append(b)
+    crops = cut_chars(a, unique)
     uprobs = np.asarray(classifier.predict_proba(crops), np.float64)
     if uprobs.shape != (len(crops), 36):
         raise ValueError(f"classifier returned shape {uprobs.shape}, expected ({len(crops)}, 36)")
 
     best: PlateText | None = None
     for s in segs:
-        p = uprobs[[unique[b] for b in s.boxes]]
+        p = uprobs[[index[b] for b in s.boxes]]
         d = decode(p, region)
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
             continue

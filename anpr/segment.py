@@ -54,6 +54,13 @@ class Segmentation:
 # --------------------------------------------------------------------------- helpers
 
 
+def _med(a) -> float:
+    """Median of a short 1-D sequence (np.median's overhead dwarfs a handful of values)."""
+    v = sorted(np.asarray(a, np.float64).ravel().tolist())
+    n = len(v)
+    return 0.5 * (v[(n - 1) // 2] + v[n // 2]) if n else 0.0
+
+
 def _to_gray(plate: np.ndarray) -> np.ndarray:
     import cv2
 
@@ -96,48 +103,37 @@ def _work_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _stretch(g: np.ndarray) -> np.ndarray:
     """Stretch contrast between robust extremes so thresholds see a similar range."""
-    lo, hi = np.percentile(g, (2, 98))
+    cdf = np.cumsum(np.bincount(g.ravel(), minlength=256))
+    lo = int(np.searchsorted(cdf, 0.02 * cdf[-1]))
+    hi = int(np.searchsorted(cdf, 0.98 * cdf[-1]))
     if hi - lo < 8:
         return g
-    f = (g.astype(np.float32) - lo) * (255.0 / (hi - lo))
-    return np.clip(f, 0, 255).astype(np.uint8)
+    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return lut[g]
 
 
 def _binaries(img: np.ndarray) -> list[np.ndarray]:
-    """Binary images (characters white) of ``img`` whose characters are bright."""
+    """Binary images (characters white) of ``img`` whose characters are bright.
+
+    Each threshold fails somewhere else, so all are tried: a local mean copes with
+    shadows and gradients, Otsu keeps strokes whole on evenly lit plates, and a
+    top-hat (the image minus its opening with a glyph-stroke-sized square) picks out
+    strokes that are only a little brighter than a busy or uneven background.
+    """
     import cv2
 
     h = img.shape[0]
     block = max(11, (h // 2) | 1)
-    out = []
-    # Local threshold: copes with shadows and gradients across the plate.
-    out.append(cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, -10))
-    # Global threshold: keeps strokes whole on evenly lit plates.
+    local = cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, -10)
     _, otsu = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    out.append(otsu)
-    for v in VARIANTS:
-        if v == "tophat":
-            k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, h // 5) | 1, max(3, h // 5) | 1))
-            th = cv2.morphologyEx(img, cv2.MORPH_TOPHAT, k)
-            _, b = cv2.threshold(th, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            out.append(b)
-        if v == "tophat3":
-            k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, h // 3) | 1, max(3, h // 3) | 1))
-            th = cv2.morphologyEx(img, cv2.MORPH_TOPHAT, k)
-            _, b = cv2.threshold(th, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            out.append(b)
-        if v == "ad4":
-            out.append(cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, max(11, (h // 4) | 1), -5))
-        if v == "ad2c5":
-            out.append(cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, -5))
-        if v == "ad2c20":
-            out.append(cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, -20))
-        if v == "ad1":
-            out.append(cv2.adaptiveThreshold(img, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, max(11, h | 1), -10))
-    return out
+    k = max(3, h // 5) | 1
+    top = cv2.morphologyEx(img, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    _, tophat = cv2.threshold(top, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return [local, otsu, tophat]
 
 
-VARIANTS: list[str] = ['tophat']
+PROFILE = False
+STATS = None
 
 
 def _components(binary: np.ndarray) -> np.ndarray:
@@ -224,22 +220,54 @@ def _split_at_minima(proj: np.ndarray, n: int) -> list[int]:
     return cuts
 
 
-def _split_wide(binary: np.ndarray, box: list[int], wchar: float, line: tuple[int, int]) -> list[list[int]]:
+@dataclass(frozen=True)
+class _Line:
+    """A text row: ``top(x) = top0 + slope * x``, ``bottom(x) = bot0 + slope * x``."""
+
+    slope: float
+    top0: float
+    bot0: float
+
+    @property
+    def height(self) -> float:
+        return self.bot0 - self.top0
+
+    def rows(self, shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
+        """Mask of the pixels from ``lo`` row-heights above the top line to ``hi`` below
+        the bottom line (negative values shrink the band)."""
+        H, W = shape
+        yy = np.arange(H, dtype=np.float32)[:, None]
+        off = self.slope * np.arange(W, dtype=np.float32)[None, :]
+        return (yy >= self.top0 + off - lo * self.height) & (yy < self.bot0 + off + hi * self.height)
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of ``y`` on ``x`` (closed form: np.polyfit calls LAPACK,
+    which costs far more than these few points are worth)."""
+    dx = x - x.mean()
+    v = float((dx * dx).sum())
+    return float((dx * (y - y.mean())).sum()) / v if v > 0 else 0.0
+
+
+def _fit_line(stats: np.ndarray, idx: np.ndarray) -> _Line:
+    x, y, w, h = (stats[idx, k].astype(np.float32) for k in range(4))
+    xc = x + w / 2
+    slope = 0.0
+    if len(idx) >= 3:
+        slope = float(np.clip(_slope(xc, y + h / 2), -0.3, 0.3))
+    return _Line(slope, _med(y - slope * xc), _med(y + h - slope * xc))
+
+
+def _split_wide(binary: np.ndarray, core: np.ndarray, box: list[int], wchar: float, hchar: float) -> list[list[int]]:
     """Split a blob of touching glyphs.
 
     First at columns that are nearly empty within the text core (glyphs joined by
     a frame, a picture or text above or below), then at projection minima.
-    ``line`` is the (top, bottom) of the text row.
     """
     x, y, w, h = box
-    top, bot = line
-    hchar = bot - top
-    c0, c1 = max(y, top + int(0.15 * hchar)), min(y + h, bot - int(0.15 * hchar))
-    if c1 - c0 < 3:
-        c0, c1 = y, y + h
-    sub = binary[c0:c1, x : x + w] > 0
-    proj = sub.sum(axis=0).astype(np.float32)
-    solid = proj > 0.08 * (c1 - c0)
+    sub = binary[y : y + h, x : x + w] > 0
+    proj = (sub & core[y : y + h, x : x + w]).sum(axis=0).astype(np.float32)
+    solid = proj > 0.08 * 0.7 * hchar
     runs = []
     start = None
     for i, v in enumerate(solid.tolist() + [False]):
@@ -258,72 +286,93 @@ def _split_wide(binary: np.ndarray, box: list[int], wchar: float, line: tuple[in
             pieces.extend((a + u, a + v) for u, v in zip(cuts[:-1], cuts[1:]) if v - u >= 2)
         else:
             pieces.append((a, b))
-    # Rows: the piece's ink, but no further than just outside the text line
-    # (what joined the glyphs lies above or below it).
-    y0, y1 = max(y, top - int(0.05 * hchar)), min(y + h, bot + int(0.05 * hchar))
     out = []
     for a, b in pieces:
-        rows = np.flatnonzero((binary[y0:y1, x + a : x + b] > 0).any(axis=1))
+        rows = np.flatnonzero(sub[:, a:b].any(axis=1))
         if len(rows):
-            out.append([x + a, y0 + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)])
+            out.append([x + a, y + int(rows[0]), b - a, int(rows[-1] - rows[0] + 1)])
     return out
 
 
-def _band_boxes(binary: np.ndarray, top: int, bot: int, hchar: float) -> list[list[int]]:
-    """Character boxes (maybe several glyphs wide) inside the text band ``[top, bot)``."""
-    band = np.ascontiguousarray(binary[top:bot])
+def _band_boxes(band: np.ndarray, line: _Line) -> list[list[int]]:
+    """Character boxes (maybe several glyphs wide) in a binary image holding one text row."""
     stats = _components(band)
     if len(stats) == 0:
         return []
     x, y, w, h, a = stats.T
+    hchar = line.height
     fill = a / np.maximum(w * h, 1)
     big = (h >= 0.6 * hchar) & (fill >= 0.08) & ((fill <= 0.95) | (w <= 0.3 * h)) & (w >= 2)
-    boxes = [[int(x[i]), int(y[i]) + top, int(w[i]), int(h[i])] for i in np.flatnonzero(big)]
+    boxes = [[int(x[i]), int(y[i]), int(w[i]), int(h[i])] for i in np.flatnonzero(big)]
     # Small pieces over a big box's columns and inside the text core (a broken
     # stroke) join it; the rest (separators, bolts, noise, frame bits) are dropped.
-    cy = y + h / 2.0 + top
-    core0, core1 = top + 0.2 * hchar, bot - 0.2 * hchar
-    small = np.flatnonzero(~big & (h >= 0.15 * hchar) & (a >= 4) & (cy > core0) & (cy < core1))
+    dy = y + h / 2.0 - (line.top0 + line.slope * (x + w / 2.0))  # centre below the top line
+    small = np.flatnonzero(~big & (h >= 0.15 * hchar) & (a >= 4) & (dy > 0.2 * hchar) & (dy < 0.8 * hchar))
     for i in small:
         for b in boxes:
             ov = min(b[0] + b[2], x[i] + w[i]) - max(b[0], x[i])
             if ov > 0.5 * w[i]:
-                y0 = min(b[1], int(y[i]) + top)
-                y1 = max(b[1] + b[3], int(y[i] + h[i]) + top)
-                x0 = min(b[0], int(x[i]))
-                x1 = max(b[0] + b[2], int(x[i] + w[i]))
+                y0, y1 = min(b[1], int(y[i])), max(b[1] + b[3], int(y[i] + h[i]))
+                x0, x1 = min(b[0], int(x[i])), max(b[0] + b[2], int(x[i] + w[i]))
                 b[:] = [x0, y0, x1 - x0, y1 - y0]
                 break
     return _merge_overlapping(boxes)
 
 
-def _refine(binary: np.ndarray, stats: np.ndarray, idx: np.ndarray) -> list[list[int]]:
-    """Re-segment the band of a component group: free, split and join glyphs."""
+def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None = None) -> list[list[int]]:
+    """Segment the glyphs of one text row: free, split and join them.
+
+    ``xspan`` limits the result to glyphs overlapping that column range.
+    """
     H, W = binary.shape
-    tops = stats[idx, 1]
-    bots = stats[idx, 1] + stats[idx, 3]
-    hchar = float(np.median(bots - tops))
-    line = (int(np.median(tops)), int(np.median(bots)))
-    top = max(0, int(line[0] - 0.1 * hchar))
-    bot = min(H, int(np.ceil(line[1] + 0.1 * hchar)))
-    boxes = _band_boxes(binary, top, bot, hchar)
+    hchar = line.height
+    if hchar < 3:
+        return []
+    # Cutting the row out frees glyphs that touch the frame or other things above/below.
+    band = binary * line.rows((H, W), 0.1, 0.1).astype(np.uint8)
+    boxes = _band_boxes(band, line)
     if not boxes:
         return []
     widths = np.array([b[2] for b in boxes], np.float32)
     normal = widths[(widths > 0.35 * hchar) & (widths < 0.95 * hchar)]
-    wchar = float(np.median(normal)) if len(normal) else 0.55 * hchar
+    wchar = _med(normal) if len(normal) else 0.55 * hchar
+    core = None
     out: list[list[int]] = []
     for b in boxes:
         if b[2] > max(1.5 * wchar, 0.95 * hchar):
-            out.extend(_split_wide(binary, b, wchar, line))
+            if core is None:
+                core = line.rows((H, W), -0.15, -0.15)
+            out.extend(_split_wide(band, core, b, wchar, hchar))
         else:
             out.append(b)
-    # Keep the glyphs that line up with the group (the band may hold other stuff).
-    x0 = stats[idx, 0].min() - 0.8 * hchar
-    x1 = (stats[idx, 0] + stats[idx, 2]).max() + 0.8 * hchar
-    out = [b for b in out if b[0] + b[2] > x0 and b[0] < x1 and b[3] >= 0.6 * hchar]
+    out = [b for b in out if b[3] >= 0.6 * hchar]
+    if xspan is not None:
+        out = [b for b in out if b[0] + b[2] > xspan[0] and b[0] < xspan[1]]
     # A thin bar at the left or right edge is the plate's (or the crop's) border.
     return [b for b in out if not (b[2] < 0.25 * hchar and (b[0] <= 1 or b[0] + b[2] >= W - 1))]
+
+
+def _profile_lines(binary: np.ndarray) -> list[_Line]:
+    """Text rows found from the rows' ink transitions, for glyphs too merged to group.
+
+    A row through text crosses many strokes; a frame, a border or a blank area few.
+    """
+    H = binary.shape[0]
+    t = (np.diff(binary > 0, axis=1)).sum(axis=1).astype(np.float32)
+    t = np.convolve(t, np.ones(3, np.float32) / 3, mode="same")
+    peak = float(t.max())
+    if peak < 6:
+        return []
+    on = t >= 0.45 * peak
+    y = int(np.argmax(t))
+    y0, y1 = y, y + 1
+    while y0 > 0 and on[y0 - 1]:
+        y0 -= 1
+    while y1 < H and on[y1]:
+        y1 += 1
+    if y1 - y0 < 0.25 * H:
+        return []
+    return [_Line(0.0, float(y0), float(y1))]
 
 
 def _score(boxes: list[list[int]], H: int) -> float:
@@ -333,50 +382,21 @@ def _score(boxes: list[list[int]], H: int) -> float:
         return 0.0
     b = np.array(boxes, np.float32)
     h = b[:, 3]
-    hmed = float(np.median(h))
-    count = {2: 0.1, 3: 0.4}.get(n, 1.0 if n <= 8 else 0.8 if n <= 10 else 0.3)
+    hmed = _med(h)
+    # Most plates carry 5-8 characters; among equally regular rows prefer the fuller one.
+    count = {2: 0.1, 3: 0.4}.get(n, 1.0 - 0.04 * max(0, 7 - n) if n <= 8 else 0.8 if n <= 10 else 0.3)
     hreg = float(np.exp(-((np.std(h) / hmed) / 0.12) ** 2))
     xc = b[:, 0] + b[:, 2] / 2
     res = []
     for line in (b[:, 1], b[:, 1] + b[:, 3]):
-        coef = np.polyfit(xc, line, 1) if n >= 3 else (0.0, float(np.mean(line)))
-        res.append(np.abs(line - np.polyval(coef, xc)).mean() / hmed)
+        k = _slope(xc, line) if n >= 3 else 0.0
+        fit = line.mean() + k * (xc - xc.mean())
+        res.append(float(np.abs(line - fit).mean()) / hmed)
     align = float(np.exp(-((max(res) / 0.06) ** 2)))
     size = min(1.0, hmed / (0.3 * H))  # tiny text (a state name) is rarely the plate
     wr = b[:, 2] / b[:, 3]
     shape = float(np.mean((wr > 0.08) & (wr < 1.0)))
     return count * (0.4 + 0.6 * hreg) * (0.4 + 0.6 * align) * (0.5 + 0.5 * size) * (0.3 + 0.7 * shape)
-
-
-def _polarity(boxes: list[list[int]], binary: np.ndarray, work: np.ndarray) -> float:
-    """How clearly the 'on' pixels of the boxes differ from the plate background, in [0, 1].
-
-    With the wrong polarity the blobs are the background between dark glyphs: their
-    'on' pixels then match the plate around the text, and their 'off' pixels do not.
-    """
-    H, W = work.shape
-    b = np.array(boxes)
-    hmed = float(np.median(b[:, 3]))
-    x0, x1 = int(b[:, 0].min()), int((b[:, 0] + b[:, 2]).max())
-    top, bot = int(np.median(b[:, 1])), int(np.median(b[:, 1] + b[:, 3]))
-    s = max(2, int(0.15 * hmed))
-    strips = [work[max(0, top - s - 1) : max(0, top - 1), x0:x1], work[min(H, bot + 1) : min(H, bot + s + 1), x0:x1]]
-    bgpix = np.concatenate([p.ravel() for p in strips])
-    if bgpix.size < 0.5 * s * (x1 - x0):  # a crop tight around the text: use its rim
-        bgpix = np.concatenate([work[0], work[-1], work[:, 0], work[:, -1]])
-    bg = float(np.median(bgpix))
-    on, off = [], []
-    for x, y, w, h in boxes:
-        m = binary[y : y + h, x : x + w] > 0
-        g = work[y : y + h, x : x + w]
-        on.append(g[m])
-        off.append(g[~m])
-    on_a, off_a = np.concatenate(on), np.concatenate(off)
-    if on_a.size == 0 or off_a.size == 0:
-        return 0.0
-    d_on = abs(float(np.median(on_a)) - bg)
-    d_off = abs(float(np.median(off_a)) - bg)
-    return d_on / (d_on + d_off + 1e-3)
 
 
 def _box_features(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> np.ndarray:
@@ -398,37 +418,54 @@ def _box_features(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray)
     return feats
 
 
-def _trim(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> list[list[int]]:
+def _trim(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> tuple[list[list[int]], float]:
     """Drop boxes that are no glyph of the row: a logo, a picture, a coloured sticker.
 
     A glyph shares the row's ink colour and stroke width; a picture usually differs
-    in both, or in one and sits apart from the text.
+    in both, or in one and sits apart from the text. Also returns the median
+    stroke width of the kept boxes.
     """
-    if len(boxes) < 4:
-        return boxes
     f = _box_features(boxes, binary, color)
+    if len(boxes) < 4:
+        return boxes, _med(f[:, 0])
+    med = np.median(f, axis=0)
+    sw = f[:, 0] / max(float(med[0]), 1e-3)
+    dcol = np.sqrt(((f[:, 2:] - med[2:]) ** 2).sum(axis=1))
+    spread = _med(dcol)
+    fl = f[:, 1] / max(float(med[1]), 1e-3)
+    odd = ((sw < 0.6) | (sw > 1.7)).astype(np.float32)
+    odd += dcol > max(25.0, 3.0 * spread)
+    odd += dcol > max(50.0, 5.0 * spread)
+    odd += 0.5 * ((fl < 0.55) | (fl > 1.6))
     b = np.array(boxes, np.float32)
-    hmed = float(np.median(b[:, 3]))
-    odd = np.zeros(len(boxes), np.float32)
-    for i in range(len(boxes)):
-        rest = np.delete(f, i, axis=0)
-        med = np.median(rest, axis=0)
-        sw = f[i, 0] / max(med[0], 1e-3)
-        odd[i] += 1.0 if (sw < 0.6 or sw > 1.7) else 0.0
-        dcol = float(np.linalg.norm(f[i, 2:] - med[2:]))
-        spread = float(np.median(np.linalg.norm(rest[:, 2:] - med[2:], axis=1)))
-        odd[i] += 1.0 if dcol > max(25.0, 3.0 * spread) else 0.0
-        odd[i] += 1.0 if dcol > max(50.0, 5.0 * spread) else 0.0
-        fl = f[i, 1] / max(med[1], 1e-3)
-        odd[i] += 0.5 if (fl < 0.55 or fl > 1.9) else 0.0
+    hmed = _med(b[:, 3])
     gaps = b[1:, 0] - (b[:-1, 0] + b[:-1, 2])
-    # A picture at either end usually stands apart from the text.
-    if gaps[0] > 0.5 * hmed:
-        odd[0] += 0.5
-    if gaps[-1] > 0.5 * hmed:
-        odd[-1] += 0.5
+    # A picture at either end usually stands apart from the text; a frame edge or
+    # a flag strip sticks out above and below it.
+    odd[0] += 0.5 * (gaps[0] > 0.5 * hmed) + 1.0 * (b[0, 3] > 1.1 * hmed)
+    odd[-1] += 0.5 * (gaps[-1] > 0.5 * hmed) + 1.0 * (b[-1, 3] > 1.1 * hmed)
     keep = odd < 1.5
-    return [bx for bx, k in zip(boxes, keep) if k]
+    kept = [bx for bx, k in zip(boxes, keep) if k]
+    return kept, _med(f[keep, 0]) if keep.any() else 0.0
+
+
+def _free_fraction(boxes: list[list[int]], stats: np.ndarray) -> float:
+    """Fraction of boxes that were already a glyph-sized blob before the row was cut out.
+
+    Real glyphs mostly stand free on the plate. Cutting the row out of the wrong
+    polarity's binary turns the background between glyphs into glyph-sized blobs
+    that existed only inside the cut.
+    """
+    if len(stats) == 0:
+        return 0.0
+    sx, sy, sw, sh = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    hits = 0
+    for x, y, w, h in boxes:
+        ix = np.minimum(sx + sw, x + w) - np.maximum(sx, x)
+        iy = np.minimum(sy + sh, y + h) - np.maximum(sy, y)
+        cover = np.clip(ix, 0, None) * np.clip(iy, 0, None)
+        hits += bool(((cover >= 0.6 * w * h) & (sh <= 1.3 * h) & (sw <= 1.5 * w)).any())
+    return hits / len(boxes)
 
 
 def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 6) -> list[tuple[float, str, list[list[int]]]]:
@@ -441,31 +478,50 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 6) -> list[tu
             if len(stats) == 0:
                 continue
             stats = stats[_plausible(stats, H, W)]
-            for idx in _group(stats):
-                if len(idx) < 2:
+            rows = []
+            groups = sorted((g for g in _group(stats) if len(g) >= 2), key=len, reverse=True)
+            kept: list[set] = []
+            for idx in groups:
+                # A subset of a row already taken gives the same text line.
+                members = set(idx.tolist())
+                if any(members <= k for k in kept):
                     continue
-                boxes = sorted(_refine(binary, stats, idx), key=lambda b: b[0])
+                kept.append(members)
+                hm = _med(stats[idx, 3])
+                span = (stats[idx, 0].min() - 0.8 * hm, (stats[idx, 0] + stats[idx, 2]).max() + 0.8 * hm)
+                rows.append((_fit_line(stats, idx), span))
+            if PROFILE:
+                rows.extend((ln, None) for ln in _profile_lines(binary))
+            for line, span in rows:
+                boxes = sorted(_refine(binary, line, span), key=lambda b: b[0])
                 key = tuple(map(tuple, boxes))
                 if len(boxes) < 2 or key in seen:
                     continue
                 seen.add(key)
-                out.append((_score(boxes, H), polarity, boxes, binary, img))
+                out.append((_score(boxes, H), polarity, boxes, binary, stats))
     # Costlier checks on the leading hypotheses only.
     out.sort(key=lambda t: -t[0])
     final = []
-    for sc, polarity, boxes, binary, img in out[:refine]:
-        boxes = _trim(boxes, binary, color)
+    for sc, polarity, boxes, binary, stats in out[:refine]:
+        boxes, sw = _trim(boxes, binary, color)
         if len(boxes) < 2:
             continue
-        pol = _polarity(boxes, binary, img)
-        sc = _score(boxes, H) * (0.3 + 0.7 * float(np.clip((pol - 0.2) / 0.5, 0, 1)))
+        free = _free_fraction(boxes, stats)
+        # Glyph strokes are a tenth or so of the glyph height; noise and texture
+        # binarize into hair-thin tangles.
+        sw_rel = sw / _med([b[3] for b in boxes])
+        if STATS is not None:
+            STATS.append(sw_rel)
+        sc = _score(boxes, H)
+        sc *= 0.2 + 0.8 * float(np.clip((sw_rel - 0.04) / 0.05, 0, 1))
+        sc *= 0.4 + 0.6 * free
         final.append((sc, polarity, boxes))
     # The plate's own characters are the largest text on it (a state name or a
     # slogan is smaller): discount rows much shorter than the tallest good one.
-    tall = [float(np.median([b[3] for b in bx])) for sc, _, bx in final if sc > 0.3 and len(bx) >= 4]
+    tall = [_med([b[3] for b in bx]) for sc, _, bx in final if sc > 0.3 and len(bx) >= 4]
     if tall:
         hmax = max(tall)
-        final = [(sc * min(1.0, float(np.median([b[3] for b in bx])) / (0.85 * hmax)), p, bx) for sc, p, bx in final]
+        final = [(sc * min(1.0, _med([b[3] for b in bx]) / (0.85 * hmax)), p, bx) for sc, p, bx in final]
     final.sort(key=lambda t: -t[0])
     return final
 
@@ -510,9 +566,18 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
         color = work[:, :, None].astype(np.float32)
     work = _stretch(work)
     ph, pw = gray.shape
+    hyps = _hypotheses(work, color)
+    # Polarity is the easiest thing to get wrong from geometry alone (the gaps
+    # between dark glyphs are light blobs of glyph size), so the best reading of
+    # each polarity stays among the hypotheses for the classifier to judge.
+    if max_results > 1 and hyps:
+        other = next((h for h in hyps if h[1] != hyps[0][1]), None)
+        if other is not None and other[0] >= 0.25 * hyps[0][0]:
+            hyps.remove(other)
+            hyps.insert(min(max_results - 1, len(hyps)), other)
     results: list[Segmentation] = []
     seen: set[tuple] = set()
-    for score, polarity, boxes in _hypotheses(work, color):
+    for score, polarity, boxes in hyps:
         pboxes = []
         for x, y, w, h in boxes:
             x0, y0 = int(np.floor(x / s)), int(np.floor(y / s))

@@ -317,7 +317,9 @@ def run_speed(
     }
     if processes:
         summary["import_s"] = measure_import(import_runs)
-        summary["cli_cold_s"] = measure_cli(photos[0], cli_runs)
+        # A photo this process read without error, so a failure here is the CLI's.
+        sample = Path(per_photo[0]["image"]) if per_photo else photos[0]
+        summary["cli_cold_s"] = measure_cli(sample, cli_runs)
         summary["peak_rss_mb"] = measure_rss(photos, reader_kwargs)
     summary["loadavg"] = [list(load_before), list(os.getloadavg())]
     summary["targets"] = _check_targets(summary)

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("dask.distributed")
 
-from anpr.distributed import _key, _reader, _record_function, map_read  # noqa: E402
+from anpr.distributed import _key, map_read  # noqa: E402
 
 N_PHOTOS = 6
 
@@ -44,9 +44,9 @@ def photos(data_dir):
 
 @pytest.fixture(scope="module")
 def local(photos):
-    record = _record_function()
-    reader = _reader(_key({}))
-    return [_comparable(record(reader, p, p)) for p in photos]
+    from anpr.batch import read_records
+
+    return [_comparable(r) for r in read_records(photos, workers=1)]
 
 
 @pytest.mark.slow

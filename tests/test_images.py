@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from anpr.errors import ImageError
-from anpr.images import DEFAULT_MAX_PIXELS, is_image_name, load_image, sniff_format, to_bgr_uint8
+from anpr.images import DEFAULT_MAX_PIXELS, is_image_name, load_image, read_file, sniff_format, to_bgr_uint8
 
 from imagefiles import (
     encode,
@@ -236,3 +238,28 @@ def test_to_bgr_uint8_float_range():
 
 def test_is_image_name():
     assert is_image_name("A.TIFF") and is_image_name("x/y.webp") and not is_image_name("x.gif")
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match="not a regular file"):
+        load_image(fifo)
+
+
+def test_oversized_file_refused_unread(tmp_path):
+    path = tmp_path / "big.png"
+    with open(path, "wb") as fh:
+        fh.write(encode(marked_photo(), ".png"))
+        fh.truncate(200_000)
+    with pytest.raises(ImageError, match="file too large"):
+        read_file(path, max_bytes=100_000)
+    # within the limit, the PNG with trailing zeros still loads
+    assert load_image(path).shape == (40, 80, 3)
+
+
+def test_path_through_a_file(tmp_path):
+    f = tmp_path / "photo.jpg"
+    f.write_bytes(b"x")
+    with pytest.raises(ImageError, match="no such file"):
+        load_image(f / "inner.jpg")

@@ -129,6 +129,15 @@ def errors_to_exit(verbose: bool, model: str | None = None) -> Iterator[None]:
     except KeyboardInterrupt:
         echo_err("interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # `anpr read-plate *.jpg | head`: the reader of our output left; stop quietly
+        # (and keep Python from complaining again when it flushes stdout at exit)
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        sys.exit(EXIT_FAILED)
     except ModelError as exc:
         _traceback(verbose)
         echo_err(f"error: {model_message(exc, model)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import click
 
 from ._common import (
@@ -10,6 +11,7 @@ from ._common import (
     EXIT_USAGE,
     crop_option,
     default_workers,
+    display,
     echo_err,
     errors_to_exit,
     max_pixels,
@@ -90,7 +92,7 @@ def batch(
         def on_start(n: int) -> None:
             nonlocal bar
             if progress and n:
-                bar = click.progressbar(length=n, label="reading", file=click.get_text_stream("stderr"))
+                bar = click.progressbar(length=n, label="reading", file=sys.stderr)
                 bar.__enter__()
 
         def on_record(record: dict) -> None:
@@ -121,7 +123,7 @@ def batch(
             raise SystemExit(130) from None
         finally:
             _close(bar)
-        click.echo(summary.format(), err=True)
+        click.echo(display(summary.format()), err=True)
         failed = not summary.ok
     raise SystemExit(EXIT_FAILED if failed else EXIT_OK)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -10,10 +11,10 @@ from ._common import (
     EXIT_OK,
     crop_option,
     errors_to_exit,
+    REGIONS,
     model_option,
     quiet_opencv,
     reader_kwargs,
-    region_option,
     verbose_option,
 )
 
@@ -21,7 +22,12 @@ from ._common import (
 @click.command("benchmark")
 @click.argument("dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False), metavar="DIR...")
 @crop_option
-@region_option
+@click.option(
+    "--region",
+    type=click.Choice((*REGIONS, "auto"), case_sensitive=False),
+    default=None,
+    help="Plate format to expect; auto: from each folder's name (us/eu/br).",
+)
 @model_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write reports into this folder.")
 @click.option("--speed", is_flag=True, help="Measure speed instead of accuracy.")
@@ -43,7 +49,8 @@ def benchmark(
 
     DIR is a scenes folder (labels.csv: image,x,y,w,h,plate) or, with --crop, a
     plates folder (labels.csv: image,plate,region). Prints a summary; --out also
-    writes the detailed reports there. --speed times reading instead.
+    writes the detailed reports there (results.csv, summary.json, failures.png).
+    --speed times reading instead (see anpr.speed) and --out then gets speed.json.
     """
     paths = [Path(d) for d in dirs]
     with errors_to_exit(verbose, model):
@@ -53,20 +60,25 @@ def benchmark(
             if speed:
                 from ..speed import format_speed, run_speed
 
+                fixed = None if region and region.lower() == "auto" else region
                 summary = run_speed(
-                    paths, limit=limit, reader_kwargs=reader_kwargs(model, region), progress=bar
+                    paths, limit=limit, reader_kwargs=reader_kwargs(model, fixed), progress=bar
                 )
                 text = format_speed(summary)
                 if out_dir:
                     _write_json(Path(out_dir) / "speed.json", summary)
             else:
-                from .. import benchmark as bench
+                from ..benchmark import format_summary, run_benchmark
 
-                kwargs = {"crop": crop, "region": region.lower() if region else None, "out_dir": out_dir, "progress": bar}
-                if model:
-                    kwargs["model"] = model
-                summary = bench.run_benchmark(paths, **kwargs)
-                text = _formatter(bench)(summary)
+                summary = run_benchmark(
+                    paths,
+                    crop=crop,
+                    region=region.lower() if region else None,
+                    out_dir=out_dir,
+                    progress=bar,
+                    model=model,
+                )
+                text = format_summary(summary)
         finally:
             bar.close()
         click.echo(text)
@@ -85,7 +97,7 @@ class _Progress:
         if not self.enabled:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="benchmark", file=click.get_text_stream("stderr"))
+            self.bar = click.progressbar(length=total, label="benchmark", file=sys.stderr)
             self.bar.__enter__()
         self.bar.update(done - self.done)
         self.done = done
@@ -94,17 +106,6 @@ class _Progress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
-
-
-def _formatter(module):
-    # anpr.benchmark names its text formatter; accept the likely names
-    for name in ("format_summary", "format_benchmark", "format_report", "format_accuracy"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            return fn
-    import json
-
-    return lambda summary: json.dumps(summary, indent=2, default=str)
 
 
 def _write_json(path: Path, summary: dict) -> None:

@@ -27,7 +27,7 @@ _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 def _need_train_stack() -> None:
-    for mod in ("keras", "tensorflow", "sklearn", "matplotlib", "onnxruntime"):
+    for mod in ("keras", "tensorflow", "tf2onnx", "onnx", "sklearn", "matplotlib"):
         require(mod, "train")
 
 
@@ -269,12 +269,17 @@ def _model_card(meta: dict, res: dict) -> str:
         "",
         f"- accuracy, O/0 strict: **{t['accuracy']:.4f}** ({t['n']} crops)",
         f"- accuracy, O/0 merged: **{t['accuracy_o0_merged']:.4f}**",
+        f"- accuracy, O/0 and I/1 merged: {t['accuracy_lookalike_merged']:.4f} (Brazilian plates draw "
+        "`I` like `1` and `O` like `0`; the reader settles these with the region's plate formats)",
         "",
-        "| source | crops | strict | O/0 merged |",
-        "| --- | ---: | ---: | ---: |",
+        "| source | crops | strict | O/0 merged | O/0 + I/1 merged |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for s, v in t["per_source"].items():
-        lines.append(f"| {s} | {v['n']} | {v['accuracy']:.4f} | {v['accuracy_o0_merged']:.4f} |")
+        lines.append(
+            f"| {s} | {v['n']} | {v['accuracy']:.4f} | {v['accuracy_o0_merged']:.4f} "
+            f"| {v['accuracy_lookalike_merged']:.4f} |"
+        )
     lines += ["", "Per class (test):", "", "| class | crops | recall | precision |", "| --- | ---: | ---: | ---: |"]
     for c in CLASSES:
         v = t["per_class"][c]

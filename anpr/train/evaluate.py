@@ -15,6 +15,7 @@ import numpy as np
 from ..normalize import CLASSES
 
 _O, _ZERO = CLASSES.index("O"), CLASSES.index("0")
+_I, _ONE = CLASSES.index("I"), CLASSES.index("1")
 
 
 def merge_o0(idx: np.ndarray) -> np.ndarray:
@@ -25,6 +26,18 @@ def merge_o0(idx: np.ndarray) -> np.ndarray:
     """
     idx = np.asarray(idx).copy()
     idx[idx == _O] = _ZERO
+    return idx
+
+
+def merge_lookalikes(idx: np.ndarray) -> np.ndarray:
+    """Map ``O`` to ``0`` and ``I`` to ``1``: pairs that Brazilian (and some other)
+    plate fonts draw identically, so only the plate format can tell them apart.
+
+    >>> merge_lookalikes(np.array([24, 18, 1])).tolist()
+    [0, 1, 1]
+    """
+    idx = merge_o0(idx)
+    idx[idx == _I] = _ONE
     return idx
 
 
@@ -56,6 +69,7 @@ def score(
     pred = probs.argmax(1) if len(probs) else np.zeros(0, np.int64)
     ok = pred == y
     ok_m = merge_o0(pred) == merge_o0(y)
+    ok_l = merge_lookalikes(pred) == merge_lookalikes(y)
     cm = confusion(y, pred)
     support = cm.sum(1)
     predicted = cm.sum(0)
@@ -77,6 +91,7 @@ def score(
                 "n": int(m.sum()),
                 "accuracy": float(ok[m].mean()),
                 "accuracy_o0_merged": float(ok_m[m].mean()),
+                "accuracy_lookalike_merged": float(ok_l[m].mean()),
             }
     pairs = [
         (CLASSES[i], CLASSES[j], int(cm[i, j]))
@@ -89,6 +104,7 @@ def score(
         "n": int(len(y)),
         "accuracy": float(ok.mean()) if len(y) else float("nan"),
         "accuracy_o0_merged": float(ok_m.mean()) if len(y) else float("nan"),
+        "accuracy_lookalike_merged": float(ok_l.mean()) if len(y) else float("nan"),
         "per_class": per_class,
         "per_source": per_source,
         "top_confusions": pairs[:15],
@@ -212,10 +228,12 @@ def format_summary(result: dict, min_support: int = 30) -> str:
         f"test crops: {result['n']}",
         f"accuracy (O/0 strict): {result['accuracy']:.4f}",
         f"accuracy (O/0 merged): {result['accuracy_o0_merged']:.4f}",
+        f"accuracy (O/0 and I/1 merged): {result['accuracy_lookalike_merged']:.4f}",
     ]
     for s, v in result["per_source"].items():
         lines.append(
-            f"  {s:<16} n={v['n']:<6} strict={v['accuracy']:.4f} merged={v['accuracy_o0_merged']:.4f}"
+            f"  {s:<16} n={v['n']:<6} strict={v['accuracy']:.4f} O/0-merged={v['accuracy_o0_merged']:.4f}"
+            f" +I/1={v['accuracy_lookalike_merged']:.4f}"
         )
     worst = worst_classes(result, min_support)
     if worst:

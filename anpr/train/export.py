@@ -29,11 +29,10 @@ def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: 
         model.export(tmp, format="onnx", verbose=False)
         diff = 0.0
         if check is not None and len(check):
-            import onnxruntime as ort
+            from ..classify import CharClassifier
 
-            sess = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
-            name = sess.get_inputs()[0].name
-            got = sess.run(None, {name: check.astype(np.float32)})[0]
+            # The runtime the reader will use (onnxruntime, else cv2.dnn) checks the file.
+            got = CharClassifier(tmp).predict_normalized(check)
             want = np.asarray(model.predict(check, verbose=0, batch_size=256))
             diff = float(np.max(np.abs(got - want)))
             if diff > atol:

@@ -54,6 +54,7 @@ def fit(
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     on_epoch: Callable[[int, dict], None] | None = None,
     model=None,
+    weight_power: float = 0.0,
 ) -> FitResult:
     """Train the CNN; return the weights of the best validation epoch.
 
@@ -68,6 +69,11 @@ def fit(
         crops), or None.
     on_epoch : callable
         Called with ``(epoch, logs)`` after each epoch (progress display).
+    weight_power : float
+        Class weights are ``inverse_frequency ** weight_power``. 0 (no weighting) keeps
+        the probabilities calibrated to how often classes occur on plates, which matters
+        for glyphs that some fonts draw identically (``1``/``I``, ``0``/``O`` on Brazilian
+        plates): weighting pushed those to the rarer letter and cost more than it gained.
     """
     import keras
 
@@ -83,12 +89,16 @@ def fit(
     )
     rng = np.random.default_rng(seed)
     weights = class_weights(y_train)
-    sw_table = np.array([weights[i] for i in range(len(CLASSES))], np.float32)
+    sw_table = np.array([weights[i] for i in range(len(CLASSES))], np.float32) ** weight_power
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if on_epoch:
                 on_epoch(epoch, dict(logs or {}))
+
+    if len(x_train) == 0:
+        raise ValueError("no training crops")
+    batch_size = max(1, min(batch_size, len(x_train)))
 
     def batches():
         n = len(x_train)

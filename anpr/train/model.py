@@ -12,7 +12,7 @@ def build_model(
     dense: int = 256,
     dropout: float = 0.25,
     head_dropout: float = 0.4,
-    convs_per_block: int = 2,
+    convs_per_block: int = 1,
 ):
     """Conv blocks (3x3 conv, BatchNorm, LeakyReLU, 2x2 max-pool, dropout), dense head.
 

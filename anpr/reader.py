@@ -1,0 +1,317 @@
+"""Read the number plates in a photo: the whole pipeline behind one class.
+
+``PlateReader.read`` chains the stages::
+
+    images.load_image -> localize.find_candidates (propose + cheap score)
+      -> best few candidates -> localize.rectify (full resolution, upright)
+      -> recognize.recognize_plate (segment, CNN, decode) -> rank, overlap removal
+
+The CNN is the expensive step, so it only reads the candidates that the cheap score
+puts first, and stops early once it holds a confident reading and the remaining
+candidates look much worse. A plate is reported when its reading confidence passes
+`MIN_CONFIDENCE`; overlapping readings keep the most confident.
+
+Examples
+--------
+>>> from anpr.reader import PlateReader
+>>> reader = PlateReader()                                  # doctest: +SKIP
+>>> [(p.text, p.box) for p in reader.read("car.jpg")]      # doctest: +SKIP
+[('7ABC123', (412, 310, 121, 62))]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MIN_CONFIDENCE = 0.5
+"""Readings below this confidence are not reported as plates."""
+
+MAX_READS = 8
+"""Most candidates the CNN reads per photo."""
+
+MIN_CHEAP = 0.05
+"""Candidates whose cheap score is below this are never read."""
+
+EARLY_EXIT = 0.85
+"""Once a reading this confident is held, candidates scoring under `EARLY_RATIO`
+times the best cheap score are skipped."""
+
+EARLY_RATIO = 0.5
+
+OVERLAP = 0.5
+"""Readings whose plate boxes share more than this fraction of the smaller box are
+one plate."""
+
+PAD_X, PAD_Y = 0.2, 0.25
+"""Margin added around a candidate before reading, as fractions of its height: a row
+of glyphs grows into the plate, short of its frame."""
+
+
+@dataclass
+class Char:
+    """One character read: the character, its probability, and its box
+    ``(x, y, w, h)`` in input-image pixels."""
+
+    char: str
+    probability: float
+    box: tuple
+
+    def to_dict(self) -> dict:
+        return {"char": self.char, "probability": float(self.probability), "box": [int(v) for v in self.box]}
+
+
+@dataclass
+class Plate:
+    """One plate read from a photo.
+
+    Attributes
+    ----------
+    text : str
+        Characters, no separators.
+    confidence : float
+        In ``[0, 1]``.
+    box : (x, y, w, h)
+        Axis-aligned box around the plate, integer input-image pixels.
+    corners : list of 4 (x, y)
+        The plate's corners (top-left, top-right, bottom-right, bottom-left as read)
+        in input-image pixels; differs from ``box`` for tilted plates.
+    chars : list of Char
+    region : str or None
+        The region whose formats guided the reading, if any.
+    """
+
+    text: str
+    confidence: float
+    box: tuple
+    corners: list
+    chars: list = field(default_factory=list)
+    region: str | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: text, confidence, box, corners, chars (and region).
+
+        >>> Plate("AB12", 0.9, (1, 2, 30, 10), [(1, 2), (31, 2), (31, 12), (1, 12)]).to_dict()["box"]
+        [1, 2, 30, 10]
+        """
+        return {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "box": [int(v) for v in self.box],
+            "corners": [[int(round(x)), int(round(y))] for x, y in self.corners],
+            "chars": [c.to_dict() for c in self.chars],
+            "region": self.region,
+        }
+
+
+def _load_classifier(model: Any):
+    from .classify import CharClassifier
+
+    if model is None or isinstance(model, (str, Path)):
+        return CharClassifier(model)
+    if hasattr(model, "predict_proba"):
+        return model
+    raise ValueError(f"model must be None, a path or a CharClassifier, got {type(model).__name__}")
+
+
+class PlateReader:
+    """Reads number plates from photos; loads the character model once.
+
+    Parameters
+    ----------
+    model : None, str, Path or CharClassifier
+        None for the shipped model, a path to an ONNX model, or a loaded classifier
+        (anything with ``predict_proba(crops) -> (N, 36)``).
+    region : str or None
+        Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide reading.
+    min_confidence : float
+        Plates read with less confidence are dropped.
+    max_reads : int
+        Most candidates per photo handed to the CNN.
+    """
+
+    def __init__(
+        self,
+        model: Any = None,
+        region: str | None = None,
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        max_reads: int = MAX_READS,
+    ):
+        if region is not None:
+            from .decode import load_region
+
+            load_region(region)  # fails early, naming the unknown region
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
+        if max_reads < 1:
+            raise ValueError(f"max_reads must be >= 1, got {max_reads}")
+        self.classifier = _load_classifier(model)
+        self.region = region
+        self.min_confidence = float(min_confidence)
+        self.max_reads = int(max_reads)
+
+    def __repr__(self) -> str:
+        return f"PlateReader(region={self.region!r}, min_confidence={self.min_confidence})"
+
+    # ------------------------------------------------------------------ public
+
+    def read(self, image: Any, *, debug: dict | None = None) -> list[Plate]:
+        """Plates in a photo, most confident first.
+
+        Parameters
+        ----------
+        image : str, Path, bytes or ndarray
+            The photo (see `anpr.images.load_image`).
+        debug : dict, optional
+            Receives ``stage name -> BGR or gray image`` for each pipeline stage.
+
+        Returns
+        -------
+        list of Plate
+            Possibly empty. Boxes, corners and character boxes are in input pixels.
+        """
+        from . import localize as L
+        from .images import load_image
+
+        img = load_image(image)
+        gray = L._to_gray(img)
+        cands = L.find_candidates(gray)
+        chosen = _pick(cands, self.max_reads)
+        if debug is not None:
+            debug["1-gray"] = gray
+            debug["2-candidates"] = _draw_candidates(img, cands, chosen)
+        reads = []
+        best_cheap = chosen[0].score if chosen else 0.0
+        held = 0.0
+        for k, cand in enumerate(chosen):
+            if held >= EARLY_EXIT and cand.score < EARLY_RATIO * best_cheap:
+                break
+            plate = self._read_candidate(gray, cand, debug, k)
+            if plate is not None:
+                reads.append(plate)
+                held = max(held, plate.confidence)
+        return _final(reads, self.min_confidence)
+
+    def read_crop(self, image: Any) -> list[Plate]:
+        """Read an image that is one tight plate crop; ``[]`` when nothing is read.
+
+        The plate's box is the whole image; no confidence threshold is applied, since
+        the caller says there is a plate.
+        """
+        from .images import load_image
+        from .recognize import recognize_plate
+
+        img = load_image(image)
+        h, w = img.shape[:2]
+        if h < 4 or w < 4:
+            return []
+        pt = recognize_plate(img, self.classifier, self.region)
+        if pt is None:
+            return []
+        chars = [Char(ch, p, tuple(int(v) for v in b)) for ch, p, b in pt.chars]
+        corners = [(0, 0), (w, 0), (w, h), (0, h)]
+        return [Plate(pt.text, float(pt.confidence), (0, 0, w, h), corners, chars, self.region)]
+
+    # ------------------------------------------------------------------ stages
+
+    def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k: int) -> Plate | None:
+        from . import localize as L
+        from .recognize import recognize_plate
+
+        quad = cand.row if cand.row is not None else cand.corners
+        w, h = L.quad_size(quad)
+        quad = L.expand_corners(quad, PAD_X * h / max(w, 1.0), PAD_Y)
+        try:
+            plate_img, to_image = L.rectify(gray, quad)
+        except ValueError:
+            return None
+        if plate_img.shape[1] < 8:
+            return None
+        pt = recognize_plate(plate_img, self.classifier, self.region)
+        if debug is not None:
+            debug[f"3-plate-{k}"] = plate_img
+        if pt is None:
+            return None
+        chars = []
+        for ch, p, (x, y, w, h) in pt.chars:
+            pts = L.map_points(to_image, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+            chars.append(Char(ch, float(p), L.bounding_box(pts, gray.shape)))
+        if debug is not None:
+            debug[f"4-chars-{k}"] = _draw_chars(plate_img, pt)
+        box = L.bounding_box(quad, gray.shape)
+        corners = [(float(x), float(y)) for x, y in quad]
+        return Plate(pt.text, float(pt.confidence), box, corners, chars, self.region)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _pick(cands: list, n: int) -> list:
+    """The best ``n`` candidates by cheap score, skipping ones overlapping a better one."""
+    from .localize import iou
+
+    out = []
+    for c in cands:  # already best first
+        if c.score < MIN_CHEAP or len(out) >= n:
+            break
+        if all(iou(c.box, o.box) <= 0.5 for o in out):
+            out.append(c)
+    return out
+
+
+LENGTH_PRIOR = {4: 0.75, 5: 0.9}
+"""Weight of a reading by its length when overlapping readings compete: a piece of a
+plate (the digits after a dash or an emblem) reads as confidently as the whole."""
+
+
+def _rank(p: Plate) -> float:
+    return p.confidence * LENGTH_PRIOR.get(len(p.text), 1.0)
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    """Same plate: boxes overlap by more than `OVERLAP` of the smaller one."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    small = min(aw * ah, bw * bh)
+    return small > 0 and ix * iy > OVERLAP * small
+
+
+def _final(reads: list[Plate], min_confidence: float) -> list[Plate]:
+    """Confident readings, best first, one per plate."""
+    reads = sorted((p for p in reads if p.confidence >= min_confidence), key=lambda p: -_rank(p))
+    out: list[Plate] = []
+    for p in reads:
+        if all(not _overlap(p.box, q.box) and p.text != q.text for q in out):
+            out.append(p)
+    out.sort(key=lambda p: -p.confidence)
+    return out
+
+
+def _draw_candidates(img: np.ndarray, cands: list, chosen: list) -> np.ndarray:
+    import cv2
+
+    out = img.copy()
+    t = max(1, round(max(img.shape[:2]) / 800))
+    for c in cands:
+        cv2.polylines(out, [np.round(c.corners).astype(np.int32)], True, (128, 128, 128), 1)
+    for k, c in enumerate(chosen):
+        cv2.polylines(out, [np.round(c.corners).astype(np.int32)], True, (0, 255, 255), t + 1)
+        x, y = np.round(c.corners[0]).astype(int)
+        cv2.putText(out, f"{k}:{c.score:.2f}", (int(x), int(y) - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * t, (0, 255, 255), t)
+    return out
+
+
+def _draw_chars(plate_img: np.ndarray, pt) -> np.ndarray:
+    import cv2
+
+    out = cv2.cvtColor(plate_img, cv2.COLOR_GRAY2BGR) if plate_img.ndim == 2 else plate_img.copy()
+    for ch, p, (x, y, w, h) in pt.chars:
+        cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), (0, 255, 0), 1)
+        cv2.putText(out, ch, (x, max(8, y - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 255), 1)
+    return out

@@ -1,0 +1,123 @@
+"""Loading class-folder trees and plate crops, and the grouped split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from anpr.normalize import CLASSES  # noqa: E402
+from anpr.train import datasets as ds  # noqa: E402
+
+
+def glyph(ch: str, h: int = 40, w: int = 26) -> np.ndarray:
+    img = np.full((h, w), 230, np.uint8)
+    cv2.putText(img, ch, (2, h - 8), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 2)
+    return img
+
+
+def make_tree(root, layout: dict[str, dict[str, int]]):
+    """``{source: {class: n}}``; source "" means class folders directly under root."""
+    for src, counts in layout.items():
+        for ch, n in counts.items():
+            d = root / src / ch if src else root / ch
+            d.mkdir(parents=True, exist_ok=True)
+            for k in range(n):
+                cv2.imwrite(str(d / f"{src or 'x'}-{k:05d}.png"), glyph(ch))
+    return root
+
+
+def test_flat_class_tree(tmp_path):
+    root = make_tree(tmp_path / "flat", {"": {"A": 3, "7": 2}})
+    (root / "A" / "notes.txt").write_text("not an image")
+    (root / "A" / "broken.png").write_bytes(b"")
+    data = ds.load_class_folders(root)
+    assert len(data) == 5
+    assert sorted(CLASSES[i] for i in data.labels) == ["7", "7", "A", "A", "A"]
+    assert set(data.sources) == {"flat"}
+    assert all(c.ndim == 2 for c in data.crops)
+
+
+def test_sources_and_thesis_layout(tmp_path):
+    make_tree(tmp_path / "chars", {"gb": {"A": 2, "B": 1}, "br": {"0": 4}})
+    make_tree(tmp_path / "thesis", {"train": {"K": 3}, "test": {"K": 1}})
+    data = ds.load_many([tmp_path / "chars", tmp_path / "thesis"])
+    assert data.counts() == {"br": {"0": 4}, "gb": {"A": 2, "B": 1}, "test": {"K": 1}, "train": {"K": 3}}
+
+
+def test_lowercase_class_folders_are_accepted(tmp_path):
+    make_tree(tmp_path, {"": {"a": 2}})
+    assert [CLASSES[i] for i in ds.load_class_folders(tmp_path).labels] == ["A", "A"]
+
+
+def test_no_class_folders_is_a_valueerror(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no class folders"):
+        ds.load_class_folders(tmp_path / "empty")
+    with pytest.raises(ValueError, match="not a folder"):
+        ds.load_class_folders(tmp_path / "missing")
+
+
+def test_sheet_groups_keep_neighbours_together():
+    g = [ds.sheet_group("gb", "A", f"gb-{k:05d}.png", block=25) for k in range(100)]
+    assert len(set(g)) == 4 and g[0] == g[24] != g[25]
+
+
+def test_split_is_grouped_deterministic_and_disjoint():
+    data = ds.CharSet()
+    for k in range(2000):
+        data.add(np.zeros((4, 4), np.uint8), k % 36, "s", f"g{k // 7}", f"p{k}")
+    rest, test = ds.grouped_split(data, 0.2)
+    assert len(rest) + len(test) == 2000
+    assert not set(rest.groups) & set(test.groups)
+    assert 0.1 < len(test) / 2000 < 0.3
+    rest2, test2 = ds.grouped_split(data, 0.2)
+    assert test2.paths == test.paths
+    # a group's side does not depend on what else is loaded
+    alone = ds.CharSet()
+    alone.add(np.zeros((4, 4), np.uint8), 0, "s", test.groups[0], "x")
+    assert len(ds.grouped_split(alone, 0.2)[1]) == 1
+
+
+def test_train_val_split_is_grouped_and_seeded():
+    groups = [f"g{k // 5}" for k in range(500)]
+    tr, va = ds.train_val_split(groups, 0.2, seed=3)
+    assert len(tr) + len(va) == 500 and abs(len(va) - 100) <= 5
+    assert not {groups[i] for i in tr} & {groups[i] for i in va}
+    tr2, va2 = ds.train_val_split(groups, 0.2, seed=3)
+    assert (va == va2).all()
+
+
+def test_bad_test_fraction():
+    with pytest.raises(ValueError, match="test_fraction"):
+        ds.is_test_group("g", 1.5)
+
+
+def test_plate_crops_keep_only_exact_segmentations(tmp_path):
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(tmp_path / name), np.full((30, 90, 3), 200, np.uint8))
+    (tmp_path / "labels.csv").write_text("image,plate,region\na.png,AB1,x\nb.png,XY,x\nc.png,Q9,x\n")
+
+    def segment(img):  # three boxes for every plate
+        return [(0, 0, 30, 30), (30, 0, 30, 30), (60, 0, 30, 30)]
+
+    def cut(img, boxes):
+        return [img[y : y + h, x : x + w] for x, y, w, h in boxes]
+
+    data, stats = ds.plate_crops(tmp_path, segment, cut, source="plates/t")
+    assert stats == {"plates": 3, "kept": 1, "crops": 3}
+    assert [CLASSES[i] for i in data.labels] == ["A", "B", "1"]
+    assert set(data.groups) == {"plates/t:a.png"}
+
+
+def test_plate_labels_need_csv(tmp_path):
+    with pytest.raises(ValueError, match="labels.csv"):
+        ds.read_plate_labels(tmp_path)
+
+
+def test_real_chars_tree_loads(data_dir):
+    data = ds.load_class_folders(data_dir / "chars" / "netherlands")
+    assert len(data) > 500 and set(data.sources) == {"netherlands"}
+    x, y = ds.to_arrays(data.subset(np.arange(len(data)) < 50))
+    assert x.shape == (50, 28, 28, 1) and y.shape == (50,)

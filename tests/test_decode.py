@@ -1,0 +1,107 @@
+"""Decoding per-character probabilities into plate text, with region patterns."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from anpr import decode as D
+from anpr.normalize import CLASSES
+
+
+def probs_for(text: str, p: float = 0.9, confusions: dict[int, tuple[str, float]] | None = None) -> np.ndarray:
+    """Rows peaked on ``text``; ``confusions`` {i: (char, prob)} adds a rival at position i."""
+    m = np.full((len(text), len(CLASSES)), (1 - p) / (len(CLASSES) - 1))
+    for i, c in enumerate(text):
+        m[i, CLASSES.index(c)] = p
+    for i, (c, q) in (confusions or {}).items():
+        m[i] = 0.001
+        m[i, CLASSES.index(text[i])] = 0.04  # the truth, now a distant second
+        m[i, CLASSES.index(c)] = q
+        m[i] /= m[i].sum()
+    return m
+
+
+def test_argmax_without_region():
+    d = D.decode(probs_for("ABC1234", confusions={1: ("8", 0.95)}))
+    assert d.text == "A8C1234"
+    assert d.pattern is None and d.keep == tuple(range(7))
+    assert d.probs.shape == (7,) and np.all((d.probs > 0) & (d.probs <= 1))
+
+
+@pytest.mark.parametrize(
+    "truth, pos, rival",
+    [("ABC1234", 1, "8"), ("OQS5067", 0, "0"), ("BIS1Z34", 3, "I"), ("GGG0000", 3, "O"), ("ABC1D23", 6, "Z"),
+     ("SZB6565", 0, "5"), ("JIT7463", 1, "1"), ("AAA6612", 3, "G")],
+)
+def test_brazil_patterns_settle_lookalikes(truth, pos, rival):
+    m = probs_for(truth, confusions={pos: (rival, 0.95)})
+    assert D.decode(m).text != truth  # the argmax is wrong...
+    d = D.decode(m, "br")  # ...the Brazilian formats fix it
+    assert d.text == truth
+    assert d.pattern in ("LLLNNNN", "LLLNLNN")
+    assert d.probs[pos] < 0.1  # the probability of the character actually chosen
+
+
+def test_strict_region_drops_a_spurious_character():
+    # a bolt read as "I" with low confidence between two real characters
+    m = probs_for("ABCI1234")
+    m[3] = 1.0 / len(CLASSES)
+    m[3, CLASSES.index("I")] = 0.3
+    m[3] /= m[3].sum()
+    d = D.decode(m, "br")
+    assert d.text == "ABC1234"
+    assert d.keep == (0, 1, 2, 4, 5, 6, 7)
+
+
+def test_strict_region_keeps_argmax_when_nothing_fits():
+    d = D.decode(probs_for("AB12"), "br")  # too short for any Brazilian format
+    assert d.text == "AB12" and d.pattern is None
+
+
+def test_loose_region_only_nudges_close_calls():
+    # a clear "8" in a US plate stays an "8" even where a letter fits a format better...
+    clear = probs_for("ABC8234", confusions={3: ("8", 0.97)})
+    assert D.decode(clear, "us").text == "ABC8234"
+    # ...but a near tie is settled by the formats (LLLNNNN)
+    tie = probs_for("ABC1234", confusions={3: ("I", 0.5)})
+    tie[3, CLASSES.index("1")] = 0.45
+    tie[3] /= tie[3].sum()
+    assert D.decode(tie).text == "ABCI234"
+    assert D.decode(tie, "us").text == "ABC1234"
+
+
+def test_regions_are_data_files():
+    assert {"br", "eu", "us"} <= set(D.available_regions())
+    for key in D.available_regions():
+        r = D.load_region(key)
+        assert r.patterns and all(m.shape == (len(p), 36) for p, m in zip(r.patterns, r.masks))
+        data = json.loads((D.REGIONS_DIR / f"{key}.json").read_text())
+        assert isinstance(data["strict"], bool)
+
+
+def test_bad_region_and_bad_probs():
+    with pytest.raises(ValueError, match="unknown region"):
+        D.decode(probs_for("ABC1234"), "xx")
+    with pytest.raises(ValueError, match="region"):
+        D.load_region("../br")
+    with pytest.raises(ValueError, match="shape"):
+        D.decode(np.zeros((3, 10)))
+    with pytest.raises(ValueError, match="NaN"):
+        D.decode(np.full((3, 36), np.nan))
+
+
+def test_region_file_validation(tmp_path, monkeypatch):
+    (tmp_path / "zz.json").write_text(json.dumps({"patterns": ["LLx"], "classes": {"L": "AB"}}))
+    (tmp_path / "yy.json").write_text(json.dumps({"patterns": []}))
+    monkeypatch.setattr(D, "REGIONS_DIR", tmp_path)
+    D.load_region.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="unknown characters"):
+            D.load_region("zz")
+        with pytest.raises(ValueError, match="non-empty"):
+            D.load_region("yy")
+    finally:
+        D.load_region.cache_clear()

@@ -1,0 +1,110 @@
+"""Reading one plate crop: segmentation + one batched classifier call + decoding."""
+
+from __future__ import annotations
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from anpr.normalize import CLASSES
+from anpr.recognize import PlateText, plate_confidence, recognize_plate
+from test_segment import draw_plate
+
+
+class CountingStub:
+    """Reads every crop as ``char`` (a unit-test stand-in, not a model); counts calls."""
+
+    def __init__(self, char: str = "A", p: float = 0.9):
+        self.calls, self.sizes, self.char, self.p = 0, [], char, p
+
+    def predict_proba(self, crops):
+        self.calls += 1
+        self.sizes.append(len(crops))
+        out = np.full((len(crops), 36), (1 - self.p) / 35, np.float32)
+        out[:, CLASSES.index(self.char)] = self.p
+        return out
+
+
+def test_one_batched_call_and_boxes_in_input_coordinates():
+    img = draw_plate("AB1234")
+    big = cv2.resize(img, None, fx=3, fy=3)  # taller than MAX_HEIGHT: read downscaled
+    stub = CountingStub()
+    r = recognize_plate(big, stub)
+    assert stub.calls == 1
+    assert isinstance(r, PlateText) and r.text == "AAAAAA"
+    assert r.probs.shape == (6, 36)
+    xs = [c[2][0] for c in r.chars]
+    assert xs == sorted(xs)
+    small = recognize_plate(img, CountingStub())
+    for (_, _, bb), (_, _, bs) in zip(r.chars, small.chars):
+        assert abs(bb[0] - 3 * bs[0]) <= 9 and abs(bb[3] - 3 * bs[3]) <= 9
+
+
+def test_region_applies_and_is_validated():
+    r = recognize_plate(draw_plate("ABC1234", size=(90, 360), scale=1.9), CountingStub("8"), region="br")
+    assert r.text[:3].isalpha() and r.text[3:].isdigit()
+    assert r.pattern == "LLLNNNN"
+    with pytest.raises(ValueError, match="unknown region"):
+        recognize_plate(draw_plate("AB12"), CountingStub(), region="nowhere")
+
+
+def test_not_a_plate_gives_none():
+    assert recognize_plate(np.full((60, 200, 3), 200, np.uint8), CountingStub()) is None
+    assert recognize_plate(draw_plate("AB", size=(90, 200)), CountingStub()) is None  # too few chars
+    with pytest.raises(ValueError):
+        recognize_plate(np.zeros((2, 2), np.uint8), CountingStub())
+
+
+def test_confidence_is_bounded_and_punishes_doubt():
+    hi = plate_confidence(np.array([0.99] * 7), 1.0)
+    one_bad = plate_confidence(np.array([0.99] * 6 + [0.3]), 1.0)
+    poor_seg = plate_confidence(np.array([0.99] * 7), 0.3)
+    assert 0.0 <= one_bad < 0.7 * hi and 0.0 <= poor_seg < 0.7 * hi and hi <= 1.0
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from anpr.classify import CharClassifier
+
+    try:
+        return CharClassifier()
+    except Exception as e:  # the model file ships with the package; say so if absent
+        pytest.skip(f"no character model: {e}")
+
+
+def _sample(data_dir, kind, n):
+    rows = list(csv.DictReader(open(data_dir / "plates" / kind / "labels.csv")))
+    step = len(rows) // n
+    return [(cv2.imread(str(data_dir / "plates" / kind / r["image"])), r["plate"]) for r in rows[::step][:n]]
+
+
+def _same(a, b):
+    return a.replace("O", "0") == b.replace("O", "0")
+
+
+def test_reads_real_brazilian_crops(data_dir, classifier):
+    hits = 0
+    for img, label in _sample(data_dir, "br", 10):
+        r = recognize_plate(img, classifier, region="br")
+        hits += r is not None and _same(r.text, label)
+    assert hits >= 8
+
+
+def test_reads_real_us_crops(data_dir, classifier):
+    hits = 0
+    for img, label in _sample(data_dir, "us", 10):
+        r = recognize_plate(img, classifier)
+        hits += r is not None and _same(r.text, label)
+    assert hits >= 6
+
+
+def test_real_plate_outranks_non_plate(data_dir, classifier):
+    img, _ = _sample(data_dir, "br", 1)[0]
+    plate = recognize_plate(img, classifier, region="br")
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 255, img.shape, dtype=np.uint8)
+    other = recognize_plate(noise, classifier)
+    assert plate is not None and plate.confidence > 0.5
+    assert other is None or other.confidence < plate.confidence - 0.2

@@ -1,0 +1,117 @@
+"""Character segmentation on synthetic plates and on real crops."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from anpr.segment import cut_chars, find_segmentations, segment_plate
+
+
+def draw_plate(text: str, dark_on_light: bool = True, size=(90, 300), scale=2.0, thick=5, tilt=0.0, gradient=False):
+    """A plate-like image: a border frame and ``text`` in a plain font."""
+    h, w = size
+    bg, fg = (225, 25) if dark_on_light else (30, 230)
+    img = np.full((h, w), bg, np.uint8)
+    cv2.rectangle(img, (2, 2), (w - 3, h - 3), fg, 2)  # the plate frame
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    cv2.putText(img, text, ((w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, fg, thick, cv2.LINE_AA)
+    if tilt:
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), tilt, 1.0)
+        img = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    if gradient:  # a shadow darkening one side
+        ramp = np.linspace(0.35, 1.0, w, dtype=np.float32)[None, :]
+        img = (img.astype(np.float32) * ramp).astype(np.uint8)
+    return img
+
+
+@pytest.mark.parametrize("dark", [True, False])
+@pytest.mark.parametrize("text", ["AB123", "7XK4", "H2O9PQ"])
+def test_count_and_order_both_polarities(text, dark):
+    img = draw_plate(text, dark_on_light=dark)
+    boxes = segment_plate(img)
+    assert len(boxes) == len(text)
+    xs = [b[0] for b in boxes]
+    assert xs == sorted(xs)
+    # every box lies inside the plate and no two boxes overlap much
+    for (x, y, w, h), (x2, _, w2, _) in zip(boxes, boxes[1:]):
+        assert x + w <= x2 + 0.3 * min(w, w2)
+    assert all(0 <= x and 0 <= y and x + w <= img.shape[1] and y + h <= img.shape[0] for x, y, w, h in boxes)
+
+
+def test_bgr_input_and_box_coordinates_follow_input_size():
+    small = cv2.cvtColor(draw_plate("KL55", size=(60, 200), scale=1.3, thick=3), cv2.COLOR_GRAY2BGR)
+    big = cv2.resize(small, None, fx=3, fy=3, interpolation=cv2.INTER_LINEAR)
+    bs, bb = segment_plate(small), segment_plate(big)
+    assert len(bs) == len(bb) == 4
+    # boxes scale with the image: ~3x the x positions
+    for (xs, *_), (xb, *_) in zip(bs, bb):
+        assert abs(3 * xs - xb) <= 8
+
+
+def test_uneven_light_and_tilt():
+    img = draw_plate("RT8830", gradient=True, tilt=4)
+    assert len(segment_plate(img)) == 6
+
+
+def test_separator_and_bolts_are_not_characters():
+    img = draw_plate("ABC 123")
+    cv2.circle(img, (20, 12), 4, 25, -1)  # bolts near the corners
+    cv2.circle(img, (280, 12), 4, 25, -1)
+    cv2.rectangle(img, (146, 44), (154, 48), 25, -1)  # a dash between the groups
+    assert len(segment_plate(img)) == 6
+
+
+def test_touching_characters_are_split():
+    img = np.full((90, 300), 225, np.uint8)
+    x = 40
+    for ch in "AB8D":  # drawn one by one, overlapping their neighbours a little
+        cv2.putText(img, ch, (x, 68), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 25, 6, cv2.LINE_AA)
+        x += 34
+    stats = cv2.connectedComponentsWithStats((img < 128).astype(np.uint8))[2]
+    assert (stats[1:, 2] > 80).any()  # really touching
+    assert len(segment_plate(img)) == 4
+
+
+def test_blank_and_noise_score_below_a_plate():
+    assert segment_plate(np.full((60, 200), 128, np.uint8)) == []
+    rng = np.random.default_rng(0)
+    plate = find_segmentations(draw_plate("AB123"))[0].score
+    for _ in range(3):
+        segs = find_segmentations(rng.integers(0, 255, (60, 200), dtype=np.uint8))
+        assert not segs or segs[0].score < 0.75 * plate
+
+
+def test_hypotheses_ranked_and_distinct():
+    segs = find_segmentations(draw_plate("AB123"), max_results=5)
+    assert segs and len(segs[0].boxes) == 5
+    scores = [s.score for s in segs]
+    assert scores == sorted(scores, reverse=True)
+    assert len({tuple(s.boxes) for s in segs}) == len(segs)
+    assert all(0.0 <= s.score <= 1.0 for s in segs)
+
+
+def test_cut_chars_pads_and_clips():
+    img = np.arange(50 * 100, dtype=np.int64).reshape(50, 100).astype(np.uint8)
+    crops = cut_chars(img, [(0, 0, 10, 40), (90, 10, 10, 40)], pad=0.1)
+    assert crops[0].shape == (44, 14)  # clipped at the top-left corner
+    assert crops[1].shape == (44, 14)  # clipped at the right edge and the bottom
+    with pytest.raises(ValueError, match="no area"):
+        cut_chars(img, [(1, 1, 0, 5)])
+    with pytest.raises(ValueError, match="outside"):
+        cut_chars(img, [(200, 1, 5, 5)])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 50), np.uint8), np.zeros((20, 20, 2), np.uint8), np.zeros(5)])
+def test_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        segment_plate(bad)
+
+
+def test_real_brazilian_crops_have_seven_characters(data_dir):
+    import csv
+
+    rows = list(csv.DictReader(open(data_dir / "plates" / "br" / "labels.csv")))[:40]
+    hits = sum(len(segment_plate(cv2.imread(str(data_dir / "plates" / "br" / r["image"])))) == 7 for r in rows)
+    assert hits >= 30, hits  # 32 when written; the misses are faint, blurred plates

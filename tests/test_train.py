@@ -1,0 +1,107 @@
+"""`anpr train` / `anpr evaluate` end to end on a tiny folder, and their errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+cv2 = pytest.importorskip("cv2")
+
+from anpr.cli import main  # noqa: E402
+from anpr.normalize import CLASSES  # noqa: E402
+
+
+def _tiny_tree(root, classes="AB017", per_class=8):
+    """A few dozen Hershey-font crops in class folders, two 'sources'."""
+    rng = np.random.default_rng(0)
+    for src in ("s1", "s2"):
+        for ch in classes:
+            d = root / src / ch
+            d.mkdir(parents=True)
+            for k in range(per_class):
+                img = np.full((44, 30), int(rng.integers(180, 255)), np.uint8)
+                cv2.putText(img, ch, (3, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.1, int(rng.integers(0, 60)), 2)
+                cv2.imwrite(str(d / f"{src}-{k:05d}.png"), img)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    pytest.importorskip("keras")
+    pytest.importorskip("onnxruntime")
+    root = tmp_path_factory.mktemp("train")
+    data = _tiny_tree(root / "data")
+    out = root / "model"
+    r = CliRunner().invoke(
+        main, ["train", str(data), "--out", str(out), "--epochs", "1", "--test-fraction", "0.3", "--seed", "1"]
+    )
+    assert r.exit_code == 0, r.output
+    return data, out, r.output
+
+
+@pytest.mark.slow
+def test_train_writes_model_figures_and_card(trained):
+    data, out, output = trained
+    for name in ("chars.keras", "chars.onnx", "curves.png", "confusion.png", "predictions.png", "MODEL_CARD.md"):
+        assert (out / name).stat().st_size > 0, name
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "anpr train" in card and "--epochs 1" in card and "O/0 merged" in card
+    assert "x (" in output and "s1" in output and "s2" in output  # shapes and per-source counts shown
+    meta = json.loads((out / "chars.json").read_text())
+    assert meta["epochs_run"] == 1 and meta["test"]["n"] > 0
+
+
+@pytest.mark.slow
+def test_onnx_matches_keras(trained):
+    import keras
+
+    from anpr import CharClassifier
+    from anpr.train.datasets import load_class_folders, to_arrays
+
+    _, out, _ = trained
+    x, _ = to_arrays(load_class_folders(trained[0]))
+    want = keras.saving.load_model(out / "chars.keras").predict(x, verbose=0)
+    got = CharClassifier(out / "chars.onnx").predict_normalized(x)
+    assert got.shape == (len(x), len(CLASSES))
+    assert np.abs(got - want).max() < 1e-4
+
+
+@pytest.mark.slow
+def test_evaluate_writes_report(trained, tmp_path):
+    data, out, _ = trained
+    r = CliRunner().invoke(
+        main, ["evaluate", str(data), "--model", str(out / "chars.onnx"), "--split", "all", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "precision" in r.output and "accuracy (O/0 merged)" in r.output
+    for name in ("confusion.png", "predictions.png", "metrics.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["n"] == 80
+
+
+def test_evaluate_bad_model_is_one_line(tmp_path):
+    data = _tiny_tree(tmp_path / "d", classes="A", per_class=2)
+    r = CliRunner().invoke(main, ["evaluate", str(data), "--model", str(tmp_path / "no.onnx")])
+    assert r.exit_code != 0
+    assert "no.onnx" in r.output and "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_missing_extra_is_one_line(tmp_path, monkeypatch):
+    data = _tiny_tree(tmp_path / "d", classes="A", per_class=2)
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "sklearn.metrics", None)
+    for cmd in (["evaluate", str(data)], ["train", str(data), "--out", str(tmp_path / "m")]):
+        r = CliRunner().invoke(main, cmd)
+        assert r.exit_code != 0
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and "anpr[train]" in lines[0], r.output
+
+
+def test_train_needs_data():
+    r = CliRunner().invoke(main, ["train", "--epochs", "1"])
+    assert r.exit_code != 0 and "DATA" in r.output
