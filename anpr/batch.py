@@ -47,7 +47,6 @@ import os
 import signal
 import threading
 import time
-import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -701,6 +700,7 @@ def prepare_output(output: str | os.PathLike[str], *, resume: bool = False, over
         )
     if out.is_dir():
         raise OutputExistsError(f"{out}: is a directory")
+    out.parent.mkdir(parents=True, exist_ok=True)
     if overwrite:
         if journal.exists():
             journal.unlink()
@@ -805,11 +805,6 @@ def run_batch(
         journal.unlink()
     summary.seconds = time.perf_counter() - t0
     return summary
-
-
-def format_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` as text (for ``--verbose``)."""
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 __all__ = [

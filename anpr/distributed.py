@@ -22,12 +22,13 @@ and ships its bytes with the task.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import deque
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .errors import require
+from .errors import AnprError, require
 
 DEFAULT_WINDOW = 256
 """Tasks kept in flight at once: enough to keep a cluster busy, while an archive of
@@ -37,6 +38,10 @@ millions of photos never sits in the scheduler (or, with bytes, in memory) at on
 # lives as long as the worker process, which is exactly the reader's intended lifetime.
 _READERS: dict[str, Any] = {}
 _READERS_LOCK = threading.Lock()
+
+
+class SchedulerError(AnprError):
+    """The Dask scheduler cannot be reached."""
 
 
 def _key(reader_kwargs: dict | None) -> str:
@@ -128,7 +133,9 @@ def map_read(
     Raises
     ------
     MissingExtraError
-        When dask.distributed is not installed.
+        When dask.distributed is not installed (raised by this call).
+    SchedulerError
+        When the scheduler cannot be reached (raised on the first record).
     ValueError
         For a bad ``window`` or ``scheduler``.
     ModelError
@@ -145,11 +152,21 @@ def map_read(
     elif not scheduler.strip():
         raise ValueError("scheduler address is empty")
     key = _key(reader_kwargs)  # fails here, not on the workers, when not JSON-able
+    dd = require("dask.distributed", "dask")
     paths = [str(p) for p in paths]
-    return _stream(paths, scheduler, key, crop, send_bytes, window, max_pixels)
+    return _stream(dd, paths, scheduler, key, crop, send_bytes, window, max_pixels)
+
+
+def _connect(dd: Any, address: str) -> Any:
+    try:
+        return dd.Client(address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise SchedulerError(f"{address}: cannot reach the Dask scheduler ({detail})") from None
 
 
 def _stream(
+    dd: Any,
     paths: list[str],
     scheduler: Any,
     key: str,
@@ -158,9 +175,10 @@ def _stream(
     window: int,
     max_pixels: int | None,
 ) -> Iterator[dict]:
-    dd = require("dask.distributed", "dask")
+    from .batch import crash_record
+
     own = isinstance(scheduler, str)
-    client = dd.Client(scheduler) if own else scheduler
+    client = _connect(dd, scheduler) if own else scheduler
     pending: deque = deque()
     try:
         todo = iter(paths)
@@ -169,28 +187,33 @@ def _stream(
             path = next(todo, None)
             if path is None:
                 return False
-            source: Any = path
+            # Workers resolve paths against their own working directory, so send an
+            # absolute one; the record still names the photo as the caller did.
+            source: Any = os.path.abspath(path)
             if send_bytes:
                 try:
                     source = Path(path).read_bytes()
                 except OSError:
-                    # Let the worker's image loader report it in the usual words.
-                    source = path
-            pending.append(
-                client.submit(read_task, source, path, key, crop, max_pixels, pure=False)
-            )
+                    pass  # the worker's image loader reports it in the usual words
+            future = client.submit(read_task, source, path, key, crop, max_pixels, pure=False)
+            pending.append((path, future))
             return True
 
         while len(pending) < window and submit_next():
             pass
         while pending:
-            future = pending.popleft()
-            record = future.result()
+            path, future = pending.popleft()
+            try:
+                record = future.result()
+            except dd.KilledWorker:
+                # The photo took down every worker that tried it (a decoder crash):
+                # it alone fails, as with the local process pool.
+                record = crash_record(path)
             future.release()
             submit_next()
             yield record
     finally:
-        for f in pending:
+        for _, f in pending:
             f.cancel()
         if own:
             client.close()

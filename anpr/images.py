@@ -505,8 +505,7 @@ def to_bgr_uint8(array: np.ndarray, *, max_pixels: int = DEFAULT_MAX_PIXELS, nam
         array = _to_uint8(array)
 
     if channels in (2, 4):
-        color, alpha = array[..., :-1], array[..., -1:].astype(np.float32) / 255.0
-        array = np.rint(color.astype(np.float32) * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        array = _composite_on_white(array[..., :-1], array[..., -1:])
         if channels == 2:
             array = array[..., 0]
     if array.ndim == 2:
@@ -519,24 +518,39 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
     if kind == "b":
         return array.astype(np.uint8) * np.uint8(255)
     if kind in "iu":
-        if kind == "i" or array.dtype.itemsize > 1:
-            peak = int(array.max())
-            if kind == "i":
-                array = np.clip(array, 0, None)
-            if peak > 255:
-                # float64 keeps 64-bit integers exact enough and never overflows
-                return np.rint(array.astype(np.float64) * (255.0 / peak)).astype(np.uint8)
-        return array.astype(np.uint8)
+        peak = int(array.max())
+        if kind == "i":
+            array = np.clip(array, 0, None)
+        if peak <= 255:
+            return array.astype(np.uint8)
+        if array.dtype == np.uint16:
+            import cv2
+
+            # one pass in C, no float copy: a 60 MP 16-bit RGB image stays ~0.5 GB
+            return cv2.convertScaleAbs(np.ascontiguousarray(array), alpha=255.0 / peak)
+        # float64 keeps 64-bit integers exact enough and never overflows
+        return np.rint(array.astype(np.float64) * (255.0 / peak)).astype(np.uint8)
     # float: non-finite values carry no picture
     with np.errstate(all="ignore"):
-        a = array.astype(np.float64)
+        a = array.astype(np.float32 if array.dtype.itemsize <= 4 else np.float64)
         finite = np.isfinite(a)
         if not finite.all():
-            a = np.where(finite, a, 0.0)
-        peak = float(a.max()) if a.size else 0.0
+            a[~finite] = 0.0
+        peak = float(a.max())
         if peak <= 1.0:
-            a = a * 255.0
-        return np.rint(np.clip(a, 0.0, 255.0)).astype(np.uint8)
+            a *= 255.0
+        np.clip(a, 0.0, 255.0, out=a)
+        return np.rint(a).astype(np.uint8)
+
+
+def _composite_on_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``color * a + white * (1 - a)`` in integers (uint8 in, uint8 out)."""
+    a = alpha.astype(np.uint16)
+    out = color.astype(np.uint16)
+    out *= a
+    out += (255 - a) * 255 + 127
+    out //= 255
+    return out.astype(np.uint8)
 
 
 def is_image_name(path: str | os.PathLike[str]) -> bool:

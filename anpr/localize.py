@@ -207,7 +207,7 @@ def _blobs(resp: np.ndarray, close_w: int, close_h: int, factors: Sequence[float
 
 _DEDUPE = 0.7
 
-_OPTS = {"side": 0.5, "widths": (400, 800), "prescore": 1000, "adaptive": True, "block": 15, "C": 8, "fill": 0.45, "h_lo": 8, "h_hi": 40, "grad": False, "cw": 9, "ch": 3, "factors": (0.6, 1.2)}
+_OPTS = {"side": 0.5, "widths": (400, 800), "prescore": 1000, "adaptive": True, "block": 15, "C": 8, "fill": 0.45, "h_lo": 8, "h_hi": 40, "grad": False, "cw": 9, "ch": 3, "factors": (0.7, 1.4, 2.5)}
 
 
 def propose(
@@ -464,9 +464,14 @@ def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
         t, bw = cv2.threshold(patch, 0, 255, flags | cv2.THRESH_OTSU)
     n, _, st, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
     st = st[1:]
-    fg = patch[bw > 0]
-    bg = patch[bw == 0]
-    contrast = abs(float(fg.mean()) - float(bg.mean())) / 255.0 if fg.size and bg.size else 0.0
+    nfg = cv2.countNonZero(bw)
+    if 0 < nfg < bw.size:
+        m_fg = cv2.mean(patch, mask=bw)[0]
+        m_all = cv2.mean(patch)[0]
+        m_bg = (m_all * bw.size - m_fg * nfg) / (bw.size - nfg)
+        contrast = abs(m_fg - m_bg) / 255.0
+    else:
+        contrast = 0.0
     if len(st) == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
     x, y, w, h, a = st.T.astype(np.float64)

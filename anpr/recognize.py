@@ -30,6 +30,9 @@ MAX_HEIGHT = 160
 HYPOTHESES = 3
 """Segmentation hypotheses judged by the classifier per plate."""
 
+MIN_SEGMENTATION_SCORE = 0.2
+"""Hypotheses less regular than this are no plate text, whatever the classifier says."""
+
 
 SAME_BOX_IOU = 0.85
 """Boxes of different hypotheses overlapping this much are classified once."""
@@ -130,7 +133,11 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         scale = MAX_HEIGHT / a.shape[0]
         a = cv2.resize(a, (max(4, round(a.shape[1] * scale)), MAX_HEIGHT), interpolation=cv2.INTER_AREA)
 
-    segs = [s for s in find_segmentations(a, HYPOTHESES) if MIN_CHARS <= len(s.boxes) <= MAX_CHARS + 2]
+    segs = [
+        s
+        for s in find_segmentations(a, HYPOTHESES)
+        if MIN_CHARS <= len(s.boxes) <= MAX_CHARS + 2 and s.score >= MIN_SEGMENTATION_SCORE
+    ]
     if not segs:
         return None
     # Hypotheses share most of their boxes, give or take a pixel: classify each

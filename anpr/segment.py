@@ -132,7 +132,7 @@ def _binaries(img: np.ndarray) -> list[np.ndarray]:
     return [local, otsu, tophat]
 
 
-PROFILE = False
+PROFILE = True
 STATS = None
 
 
@@ -356,6 +356,7 @@ def _profile_lines(binary: np.ndarray) -> list[_Line]:
     """Text rows found from the rows' ink transitions, for glyphs too merged to group.
 
     A row through text crosses many strokes; a frame, a border or a blank area few.
+    The tallest busy band wins over a short busier one (a slogan in script).
     """
     H = binary.shape[0]
     t = (np.diff(binary > 0, axis=1)).sum(axis=1).astype(np.float32)
@@ -363,16 +364,11 @@ def _profile_lines(binary: np.ndarray) -> list[_Line]:
     peak = float(t.max())
     if peak < 6:
         return []
-    on = t >= 0.45 * peak
-    y = int(np.argmax(t))
-    y0, y1 = y, y + 1
-    while y0 > 0 and on[y0 - 1]:
-        y0 -= 1
-    while y1 < H and on[y1]:
-        y1 += 1
-    if y1 - y0 < 0.25 * H:
-        return []
-    return [_Line(0.0, float(y0), float(y1))]
+    on = np.concatenate([[False], t >= max(6.0, 0.3 * peak), [False]])
+    edges = np.flatnonzero(np.diff(on.astype(np.int8)))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 0.25 * H]
+    runs.sort(key=lambda r: -float(t[r[0] : r[1]].sum()))
+    return [_Line(0.0, float(a), float(b)) for a, b in runs[:2]]
 
 
 def _score(boxes: list[list[int]], H: int) -> float:
@@ -396,7 +392,19 @@ def _score(boxes: list[list[int]], H: int) -> float:
     size = min(1.0, hmed / (0.3 * H))  # tiny text (a state name) is rarely the plate
     wr = b[:, 2] / b[:, 3]
     shape = float(np.mean((wr > 0.08) & (wr < 1.0)))
-    return count * (0.4 + 0.6 * hreg) * (0.4 + 0.6 * align) * (0.5 + 0.5 * size) * (0.3 + 0.7 * shape)
+    # A row made mostly of bars is a grille, a fence or a barcode, not a plate.
+    bars = 1.0 - 0.8 * max(0.0, float(np.mean(wr < 0.25)) - 0.5) / 0.5
+    geo = (0.4 + 0.6 * hreg) * (0.4 + 0.6 * align) * (0.5 + 0.5 * size) * (0.3 + 0.7 * shape)
+    # Glyphs sit at a steady pitch, a fraction of their height apart (one wider gap
+    # between groups is fine: the median ignores it).
+    order = np.argsort(xc)
+    pitch = np.diff(xc[order])
+    mp = _med(pitch)
+    dev = _med(np.abs(pitch - mp)) / max(mp, 1e-3)
+    gaps = b[order[1:], 0] - (b[order[:-1], 0] + b[order[:-1], 2])
+    spread = max(0.0, _med(gaps) / hmed - 0.4)
+    rhythm = float(np.exp(-((dev / 0.3) ** 2))) * float(np.exp(-((spread / 0.3) ** 2)))
+    return count * geo * bars * (0.4 + 0.6 * rhythm)
 
 
 def _box_features(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> np.ndarray:
@@ -468,7 +476,7 @@ def _free_fraction(boxes: list[list[int]], stats: np.ndarray) -> float:
     return hits / len(boxes)
 
 
-def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 6) -> list[tuple[float, str, list[list[int]]]]:
+def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tuple[float, str, list[list[int]]]]:
     H, W = work.shape
     out = []
     seen: set[tuple] = set()
@@ -514,7 +522,7 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 6) -> list[tu
             STATS.append(sw_rel)
         sc = _score(boxes, H)
         sc *= 0.2 + 0.8 * float(np.clip((sw_rel - 0.04) / 0.05, 0, 1))
-        sc *= 0.4 + 0.6 * free
+        sc *= 0.2 + 0.8 * free
         final.append((sc, polarity, boxes))
     # The plate's own characters are the largest text on it (a state name or a
     # slogan is smaller): discount rows much shorter than the tallest good one.

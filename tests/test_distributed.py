@@ -23,16 +23,19 @@ def _comparable(record: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def cluster():
+    import dask
     from dask.distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=40,
-    ) as c:
-        yield c
+    # One retry is enough for test_worker_crash_fails_only_that_photo to be quick.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        ) as c:
+            yield c
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +99,36 @@ def test_reader_cache_key_is_canonical():
     assert _key({"model": Path("m.onnx"), "region": None}) == _key(
         {"region": None, "model": "m.onnx"}
     )
+
+
+def test_unreachable_scheduler_is_one_clear_error():
+    import dask
+
+    from anpr.distributed import SchedulerError
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        records = map_read(["a.jpg"], scheduler="tcp://127.0.0.1:1", reader_kwargs={})
+        with pytest.raises(SchedulerError, match="tcp://127.0.0.1:1: cannot reach"):
+            next(records)
+
+
+def _crash_on_bad(source, name, key, crop=False, max_pixels=None):
+    # Stands in for read_task: a decoder crash takes the whole worker process down.
+    import os
+
+    if name.endswith(".bad"):
+        os._exit(1)
+    return {"image": name, "error": None}
+
+
+@pytest.mark.slow
+def test_worker_crash_fails_only_that_photo(cluster, monkeypatch):
+    import anpr.distributed as D
+
+    monkeypatch.setattr(D, "read_task", _crash_on_bad)
+    records = list(
+        D.map_read(["a.jpg", "x.bad", "b.jpg"], scheduler=cluster.scheduler_address, reader_kwargs={})
+    )
+    assert [r["image"] for r in records] == ["a.jpg", "x.bad", "b.jpg"]
+    assert records[0]["error"] is None and records[2]["error"] is None
+    assert "crashed" in records[1]["error"]

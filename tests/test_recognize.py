@@ -14,16 +14,21 @@ from test_segment import draw_plate
 
 
 class CountingStub:
-    """Reads every crop as ``char`` (a unit-test stand-in, not a model); counts calls."""
+    """Reads every crop as ``char`` (a unit-test stand-in, not a model); counts calls.
 
-    def __init__(self, char: str = "A", p: float = 0.9):
-        self.calls, self.sizes, self.char, self.p = 0, [], char, p
+    ``second`` gives a runner-up class with probability ``q``.
+    """
+
+    def __init__(self, char: str = "A", p: float = 0.9, second: str | None = None, q: float = 0.0):
+        self.calls, self.sizes, self.char, self.p, self.second, self.q = 0, [], char, p, second, q
 
     def predict_proba(self, crops):
         self.calls += 1
         self.sizes.append(len(crops))
-        out = np.full((len(crops), 36), (1 - self.p) / 35, np.float32)
+        out = np.full((len(crops), 36), (1 - self.p - self.q) / 34, np.float32)
         out[:, CLASSES.index(self.char)] = self.p
+        if self.second:
+            out[:, CLASSES.index(self.second)] = self.q
         return out
 
 
@@ -43,9 +48,11 @@ def test_one_batched_call_and_boxes_in_input_coordinates():
 
 
 def test_region_applies_and_is_validated():
-    r = recognize_plate(draw_plate("ABC1234", size=(90, 360), scale=1.9), CountingStub("8"), region="br")
-    assert r.text[:3].isalpha() and r.text[3:].isdigit()
-    assert r.pattern == "LLLNNNN"
+    img = draw_plate("ABC1234", size=(90, 360), scale=1.9)
+    stub = CountingStub("8", 0.5, second="B", q=0.45)  # every glyph an 8 that might be a B
+    assert recognize_plate(img, stub).text == "8888888"
+    r = recognize_plate(img, stub, region="br")
+    assert r.text == "BBB8888" and r.pattern == "LLLNNNN"
     with pytest.raises(ValueError, match="unknown region"):
         recognize_plate(draw_plate("AB12"), CountingStub(), region="nowhere")
 

@@ -74,15 +74,16 @@ def batch(
     record, in the same form as `anpr read-plate --json`, appended and flushed as
     soon as it is read, so a killed run keeps its work: run it again with --resume
     to finish. A .csv output is assembled at the end from a journal
-    (OUTPUT.partial.jsonl) and renamed into place. An existing output is never
-    overwritten without --overwrite.
+    (OUTPUT.partial.jsonl) and renamed into place; its columns are image, width,
+    height, text, confidence, box (of the best plate), plates_json (all plates),
+    time_ms, error. An existing output is never overwritten without --overwrite.
 
     Exit code 0 when every image was read (with or without a plate), 1 when some
     could not be.
     """
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite cannot be used together")
-    from ..batch import OutputExistsError, run_batch
+    from ..batch import OutputExistsError, journal_path, run_batch
 
     bar = None
     failed = False
@@ -113,13 +114,16 @@ def batch(
                 on_start=on_start,
                 on_record=on_record,
             )
-        except OutputExistsError as exc:
+        except (OutputExistsError, ValueError) as exc:  # ValueError: options that clash
             _close(bar)
             echo_err(f"error: {exc}")
             raise SystemExit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             _close(bar)
-            echo_err(f"interrupted: the images read so far are in {output}; run again with --resume to finish")
+            echo_err(
+                f"interrupted: the images read so far are in {journal_path(output)}; "
+                "run again with --resume to finish"
+            )
             raise SystemExit(130) from None
         finally:
             _close(bar)

@@ -186,7 +186,9 @@ def _write_debug(folder: Path, name: str, stages: dict) -> bool:
     for i, (stage, img) in enumerate(stages.items()):
         if not hasattr(img, "dtype"):  # a stage may record numbers, not a picture
             continue
-        target = folder / name / f"{i:02d}-{_safe(stage)}.png"
+        # keep the pipeline's own numbering when it has one; else number by order
+        label = _safe(stage) if str(stage)[:1].isdigit() else f"{i:02d}-{_safe(stage)}"
+        target = folder / name / f"{label}.png"
         try:
             _imwrite(target, to_bgr_uint8(img, max_pixels=10**9, name=stage))
         except Exception as exc:  # noqa: BLE001

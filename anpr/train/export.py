@@ -26,6 +26,8 @@ def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: 
     fd, tmp = tempfile.mkstemp(suffix=".onnx", prefix=".tmp-", dir=path.parent)
     os.close(fd)
     try:
+        # A freshly loaded model has never been called, and Keras refuses to export it.
+        model.predict(np.zeros((1,) + tuple(model.input_shape[1:]), np.float32), verbose=0)
         model.export(tmp, format="onnx", verbose=False)
         diff = 0.0
         if check is not None and len(check):

@@ -1,0 +1,132 @@
+"""Plate proposal, cheap scoring and rectification (anpr.localize)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from anpr import localize as L  # noqa: E402
+from conftest import read_labels  # noqa: E402
+
+
+def synthetic_scene(angle: float = 0.0, text: str = "AB 1234") -> tuple[np.ndarray, tuple]:
+    """A gray 'car' with a light plate of dark glyphs, rotated by ``angle`` degrees."""
+    img = np.full((360, 480), 80, np.uint8)
+    cv2.rectangle(img, (60, 60), (420, 300), 110, -1)  # body
+    x, y, w, h = 170, 170, 150, 38
+    cv2.rectangle(img, (x, y), (x + w, y + h), 235, -1)
+    cv2.putText(img, text, (x + 8, y + 29), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 20, 2)
+    if angle:
+        M = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, 1.0)
+        img = cv2.warpAffine(img, M, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    return img, (x, y, w, h)
+
+
+def on_plate(cand: L.Candidate, box: tuple) -> bool:
+    """The candidate's glyph row (or rectangle) sits on the labelled plate."""
+    quad = cand.row if cand.row is not None else cand.corners
+    cx, cy = np.mean(quad, axis=0)
+    w, _ = L.quad_size(quad)
+    x, y, bw, bh = box
+    return x <= cx <= x + bw and y <= cy <= y + bh and 0.4 * bw <= w <= 1.6 * bw
+
+
+def test_iou_and_matrix_agree():
+    a = np.array([[0, 0, 10, 10], [5, 5, 10, 10]], float)
+    b = np.array([[5, 0, 10, 10], [100, 100, 3, 3]], float)
+    m = L.box_iou_matrix(a, b)
+    for i in range(2):
+        for j in range(2):
+            assert m[i, j] == pytest.approx(L.iou(a[i], b[j]))
+    assert L.iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
+
+
+def test_order_corners_puts_long_edge_on_top_left_to_right():
+    # A tall rectangle whose long side is vertical is a plate turned by 90 degrees.
+    pts = np.array([[0, 0], [4, 0], [4, 20], [0, 20]], float)
+    c = L.order_corners(pts[[2, 0, 3, 1]])
+    w, h = L.quad_size(c)
+    assert w == pytest.approx(20) and h == pytest.approx(4)
+
+
+def test_plate_like_rejects_wrong_shapes():
+    assert L.plate_like(120, 30, 800, 600)
+    assert not L.plate_like(30, 30, 800, 600)  # square
+    assert not L.plate_like(300, 20, 800, 600)  # too long
+    assert not L.plate_like(10, 4, 800, 600)  # too small
+    assert not L.plate_like(700, 100, 800, 600)  # most of the photo
+
+
+def test_default_widths():
+    assert L.default_widths(300) == [300]
+    assert max(L.default_widths(4000)) <= 1280
+    with pytest.raises(ValueError):
+        L.default_widths(0)
+
+
+def test_propose_finds_a_synthetic_plate_and_ranks_it_first():
+    img, box = synthetic_scene()
+    cands = L.find_candidates(img)
+    assert cands, "no candidates"
+    assert on_plate(cands[0], box)
+    assert cands[0].polarity == "dark"
+    assert cands[0].row is not None
+
+
+@pytest.mark.parametrize("angle", [15.0, -20.0])
+def test_tilted_plate_is_found_and_rectified_upright(angle):
+    img, box = synthetic_scene(angle)
+    best = L.find_candidates(img)[0]
+    cx, cy = np.mean(best.row, axis=0)
+    x, y, w, h = box
+    assert abs(cx - (x + w / 2)) < 15 and abs(cy - (y + h / 2)) < 15
+    # cv2 angles are counter-clockwise; image y runs down, so the top edge slopes by -angle.
+    d = best.row[1] - best.row[0]
+    assert np.degrees(np.arctan2(d[1], d[0])) == pytest.approx(-angle, abs=4)
+    plate, _ = L.rectify(img, L.expand_corners(best.row, 0.05, 0.3))
+    # Upright: dark glyph pixels form one horizontal band, not a slanted one.
+    dark = plate < 128
+    rows = np.flatnonzero(dark.mean(axis=1) > 0.05)
+    assert rows.size and (rows.max() - rows.min()) < 0.9 * plate.shape[0]
+
+
+def test_propose_on_flat_and_tiny_images():
+    assert L.propose(np.full((200, 300), 128, np.uint8)) == []
+    assert L.propose(np.zeros((4, 4), np.uint8)) == []
+    with pytest.raises(ValueError):
+        L.propose(np.zeros((50, 50), np.uint8), polarities=("both",))
+    with pytest.raises(ValueError):
+        L.propose(np.zeros((5, 5, 2), np.uint8))
+
+
+def test_rectify_maps_back_to_the_image():
+    img = np.random.default_rng(0).integers(0, 255, (120, 200), dtype=np.uint8)
+    quad = np.array([[40, 30], [160, 50], [155, 80], [35, 60]], float)
+    plate, M = L.rectify(img, quad)
+    back = L.map_points(M, [[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]])
+    assert np.allclose(back, quad, atol=1e-3)
+    assert plate.shape[0] >= 40  # small plates are enlarged
+    with pytest.raises(ValueError):
+        L.rectify(img, np.zeros((4, 2)))
+
+
+def test_merge_neighbours_joins_pieces_of_one_line():
+    a = L.Candidate(np.array([[10, 10], [50, 10], [50, 30], [10, 30]], np.float32), (10, 10, 40, 20), "dark")
+    b = L.Candidate(np.array([[60, 11], [120, 11], [120, 31], [60, 31]], np.float32), (60, 11, 60, 20), "dark")
+    far = L.Candidate(np.array([[300, 10], [340, 10], [340, 30], [300, 30]], np.float32), (300, 10, 40, 20), "dark")
+    merged = L.merge_neighbours([a, b, far], 640, 480)
+    assert any(m.box[0] <= 11 and m.box[0] + m.box[2] >= 119 and m.box[2] < 200 for m in merged)
+    assert not any(m.box[0] + m.box[2] >= 300 for m in merged)
+
+
+def test_labelled_plates_are_among_the_candidates(data_dir):
+    # A few real photos per country: the labelled plate must be proposed.
+    for country in ("us", "eu", "br"):
+        rows = read_labels(data_dir / "scenes" / country / "labels.csv")[:4]
+        for r in rows:
+            img = cv2.imread(str(data_dir / "scenes" / country / r["image"]), cv2.IMREAD_GRAYSCALE)
+            box = tuple(int(r[k]) for k in "xywh")
+            cands = L.find_candidates(img)
+            assert any(on_plate(c, box) for c in cands), (country, r["image"])

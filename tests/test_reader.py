@@ -1,0 +1,125 @@
+"""PlateReader, Plate and Char (anpr.reader) with the shipped model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from anpr.errors import ImageError  # noqa: E402
+from anpr.reader import Char, Plate, PlateReader, _final  # noqa: E402
+from conftest import read_labels  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader()
+
+
+def _sample(samples_dir, k=0):
+    row = read_labels(samples_dir / "labels.csv")[k]
+    return samples_dir / row["image"], row["plate"]
+
+
+def test_plate_to_dict_is_json_ready():
+    p = Plate("AB12", np.float32(0.5), (1, 2, 3, 4), [(1.4, 2.0), (4, 2), (4, 6), (1, 6)],
+              [Char("A", np.float64(0.9), (1, 2, 1, 4))], "eu")
+    d = p.to_dict()
+    json.dumps(d)
+    assert d["box"] == [1, 2, 3, 4] and d["corners"][0] == [1, 2]
+    assert d["chars"] == [{"char": "A", "probability": pytest.approx(0.9), "box": [1, 2, 1, 4]}]
+    assert set(d) >= {"text", "confidence", "box", "corners", "chars"}
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="region"):
+        PlateReader(region="atlantis")
+    with pytest.raises(ValueError):
+        PlateReader(model=42)
+    with pytest.raises(ValueError):
+        PlateReader(min_confidence=2.0)
+
+
+def test_unreadable_inputs_raise_image_error(reader, tmp_path):
+    bad = tmp_path / "x.jpg"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(ImageError, match="x.jpg"):
+        reader.read(bad)
+    with pytest.raises(ImageError):
+        reader.read(tmp_path / "missing.jpg")
+
+
+def test_blank_photo_has_no_plates(reader):
+    assert reader.read(np.full((240, 320, 3), 127, np.uint8)) == []
+    assert reader.read_crop(np.full((3, 3), 0, np.uint8)) == []
+
+
+def test_overlapping_readings_keep_the_whole_plate():
+    whole = Plate("ABC1234", 0.80, (10, 10, 100, 20), [])
+    piece = Plate("1234", 0.90, (60, 10, 50, 20), [])
+    other = Plate("XYZ987", 0.70, (300, 10, 100, 20), [])
+    low = Plate("QQQ111", 0.10, (500, 10, 100, 20), [])
+    out = _final([piece, whole, other, low], 0.5)
+    assert [p.text for p in out] == ["ABC1234", "XYZ987"]
+
+
+def test_read_gives_boxes_in_input_pixels(reader, samples_dir):
+    path, text = _sample(samples_dir, 0)
+    img = cv2.imread(str(path))
+    debug: dict = {}
+    plates = reader.read(path, debug=debug)
+    assert plates and plates[0].text == text
+    H, W = img.shape[:2]
+    for p in plates:
+        x, y, w, h = p.box
+        assert 0 <= x and 0 <= y and x + w <= W and y + h <= H and w > h > 0
+        assert len(p.corners) == 4 and len(p.chars) == len(p.text)
+        for c in p.chars:
+            cx, cy, cw, ch = c.box
+            # every character lies on its plate
+            assert x - 2 <= cx + cw / 2 <= x + w + 2 and y - 2 <= cy + ch / 2 <= y + h + 2
+            assert 0.0 <= c.probability <= 1.0
+    assert [p.confidence for p in plates] == sorted((p.confidence for p in plates), reverse=True)
+    assert {"1-gray", "2-candidates", "3-plate-0"} <= set(debug)
+    assert all(isinstance(v, np.ndarray) for v in debug.values())
+
+
+def test_read_accepts_arrays_bytes_and_upscaled_copies(reader, samples_dir):
+    path, text = _sample(samples_dir, 0)
+    img = cv2.imread(str(path))
+    assert [p.text for p in reader.read(img)][:1] == [text]
+    assert [p.text for p in reader.read(path.read_bytes())][:1] == [text]
+    # The same photo at twice the size: the box scales with it.
+    big = cv2.resize(img, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    a, b = reader.read(img)[0], reader.read(big)[0]
+    assert b.text == text
+    assert abs(b.box[0] - 2 * a.box[0]) <= 0.1 * b.box[2]
+
+
+def test_read_crop_reads_a_plate_cut_from_a_photo(reader, data_dir):
+    row = read_labels(data_dir / "scenes" / "eu" / "labels.csv")
+    row = next(r for r in row if r["image"] == "test_021.jpg")
+    img = cv2.imread(str(data_dir / "scenes" / "eu" / row["image"]))
+    x, y, w, h = (int(row[k]) for k in "xywh")
+    plates = reader.read_crop(img[y : y + h, x : x + w])
+    assert len(plates) == 1 and plates[0].box == (0, 0, w, h)
+    assert plates[0].text == row["plate"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("angle", [15, -15])
+def test_tilted_photo_is_read(reader, samples_dir, angle):
+    path, text = _sample(samples_dir, 0)
+    img = cv2.imread(str(path))
+    plates = reader.read(img)
+    x, y, w, h = plates[0].box
+    M = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, 1.0)
+    rot = cv2.warpAffine(img, M, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    got = reader.read(rot)
+    assert text in [p.text for p in got]
+    p = next(p for p in got if p.text == text)
+    top = np.subtract(p.corners[1], p.corners[0])
+    assert np.degrees(np.arctan2(top[1], top[0])) == pytest.approx(-angle, abs=5)
