@@ -321,7 +321,7 @@ def format_summary(summary: dict) -> str:
     >>> print(format_summary({"sets": {"eu": {"n": 2, "exact": 0.5, "exact_strict": 0.5,
     ...   "char_acc": 0.9, "detection": 1.0, "false_per_photo": 0.0, "ms_median": 20.0,
     ...   "ms_p90": 30.0}}, "total": {"n": 0}}).splitlines()[2])
-    eu          2    50.0%    50.0%     90.0%   100.0%   0.00     20.0     30.0
+    eu           2    50.0%    50.0%     90.0%   100.0%   0.00     20.0     30.0
     """
     head = f"{'set':<8} {'n':>5} {'exact':>8} {'strict':>8} {'char acc':>9} {'detect':>8} {'fp/img':>6} {'ms med':>8} {'ms p90':>8}"
     lines = [head, "-" * len(head)]

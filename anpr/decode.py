@@ -38,7 +38,7 @@ DROP_PROBABILITY = 0.02
 MAX_DROPS = 2
 """Most characters a strict region may drop."""
 
-LOOSE_RATIO = 0.15
+LOOSE_RATIO = 0.01
 """A non-strict region's reading must be at least this fraction as likely as the argmax."""
 
 _EPS = 1e-6

@@ -242,8 +242,17 @@ class PlateReader:
             chars.append(Char(ch, float(p), L.bounding_box(pts, gray.shape)))
         if debug is not None:
             debug[f"4-chars-{k}"] = _draw_chars(plate_img, pt)
-        box = L.bounding_box(quad, gray.shape)
-        corners = [(float(x), float(y)) for x, y in quad]
+        # The plate's outline is drawn around the characters read (with the reading
+        # margins), not around the candidate: it is then the same whatever proposed it.
+        xs = [b[0] for _, _, b in pt.chars] + [b[0] + b[2] for _, _, b in pt.chars]
+        ys = [b[1] for _, _, b in pt.chars] + [b[1] + b[3] for _, _, b in pt.chars]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        ch = y1 - y0
+        x0, x1 = x0 - PAD_X * ch, x1 + PAD_X * ch
+        y0, y1 = y0 - PAD_Y * ch, y1 + PAD_Y * ch
+        outline = L.map_points(to_image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        box = L.bounding_box(outline, gray.shape)
+        corners = [(float(x), float(y)) for x, y in outline]
         return Plate(pt.text, float(pt.confidence), box, corners, chars, self.region)
 
 

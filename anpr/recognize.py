@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .decode import decode
+from .decode import decode, load_region
 from .segment import Box, cut_chars, find_segmentations
 
 MIN_CHARS = 4
@@ -29,6 +29,12 @@ MAX_HEIGHT = 160
 
 HYPOTHESES = 3
 """Segmentation hypotheses judged by the classifier per plate."""
+
+UNMATCHED_FACTOR = 0.4
+"""Confidence factor for a reading that fits none of a strict region's formats."""
+
+MISSING_FACTOR = 0.6
+"""Confidence factor for a reading whose glyphs another hypothesis reads plus more."""
 
 MIN_SEGMENTATION_SCORE = 0.2
 """Hypotheses less regular than this are no plate text, whatever the classifier says."""
@@ -125,8 +131,6 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
         raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
     if region is not None:
-        from .decode import load_region
-
         load_region(region)  # validate before any work
     scale = 1.0
     if a.shape[0] > MAX_HEIGHT:
@@ -155,21 +159,34 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     if uprobs.shape != (len(crops), 36):
         raise ValueError(f"classifier returned shape {uprobs.shape}, expected ({len(crops)}, 36)")
 
-    best: PlateText | None = None
+    strict = region is not None and load_region(region).strict
+    cands = []
     for s in segs:
-        p = uprobs[[index[b] for b in s.boxes]]
-        d = decode(p, region)
+        ids = [index[b] for b in s.boxes]
+        d = decode(uprobs[ids], region)
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
             continue
         conf = plate_confidence(d.probs, s.score)
-        if best is not None and conf <= best.confidence:
-            continue
-        chars = []
-        for ch, pr, k in zip(d.text, d.probs, d.keep):
-            x, y, w, h = s.boxes[k]
-            if scale != 1.0:
-                x, y = int(np.floor(x / scale)), int(np.floor(y / scale))
-                w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
-            chars.append((ch, float(pr), (x, y, w, h)))
-        best = PlateText(d.text, conf, chars, p[list(d.keep)].astype(np.float32), s.score, d.pattern)
-    return best
+        if strict and d.pattern is None:
+            conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread
+        cands.append([conf, s, d, {ids[k] for k in d.keep}])
+    # A reading that leaves out glyphs another hypothesis reads plausibly is
+    # missing characters, however sure it is of the rest.
+    for c in cands:
+        for o in cands:
+            extra = o[3] - c[3]
+            if c[3] < o[3] and uprobs[list(extra)].max(axis=1).min() >= 0.3 and o[1].score >= 0.8 * c[1].score:
+                c[0] *= MISSING_FACTOR
+                break
+    if not cands:
+        return None
+    conf, s, d, _ = max(cands, key=lambda c: c[0])
+    chars = []
+    for ch, pr, k in zip(d.text, d.probs, d.keep):
+        x, y, w, h = s.boxes[k]
+        if scale != 1.0:
+            x, y = int(np.floor(x / scale)), int(np.floor(y / scale))
+            w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
+        chars.append((ch, float(pr), (x, y, w, h)))
+    probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
+    return PlateText(d.text, float(conf), chars, probs, s.score, d.pattern)

@@ -132,10 +132,6 @@ def _binaries(img: np.ndarray) -> list[np.ndarray]:
     return [local, otsu, tophat]
 
 
-PROFILE = True
-STATS = None
-
-
 def _components(binary: np.ndarray) -> np.ndarray:
     """Bounding boxes ``(x, y, w, h, area)`` of the connected components (no background)."""
     import cv2
@@ -346,8 +342,19 @@ def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None =
         else:
             out.append(b)
     out = [b for b in out if b[3] >= 0.6 * hchar]
-    if xspan is not None:
-        out = [b for b in out if b[0] + b[2] > xspan[0] and b[0] < xspan[1]]
+    if xspan is not None and out:
+        # Glyphs over the group's columns, plus any that continue the row at a
+        # glyph's spacing (the group may have missed glyphs merged with clutter).
+        out.sort(key=lambda b: b[0])
+        inside = [i for i, b in enumerate(out) if b[0] + b[2] > xspan[0] and b[0] < xspan[1]]
+        if not inside:
+            return []
+        lo, hi = inside[0], inside[-1]
+        while lo > 0 and out[lo][0] - (out[lo - 1][0] + out[lo - 1][2]) <= 0.8 * hchar:
+            lo -= 1
+        while hi < len(out) - 1 and out[hi + 1][0] - (out[hi][0] + out[hi][2]) <= 0.8 * hchar:
+            hi += 1
+        out = out[lo : hi + 1]
     # A thin bar at the left or right edge is the plate's (or the crop's) border.
     return [b for b in out if not (b[2] < 0.25 * hchar and (b[0] <= 1 or b[0] + b[2] >= W - 1))]
 
@@ -364,15 +371,27 @@ def _profile_lines(binary: np.ndarray) -> list[_Line]:
     peak = float(t.max())
     if peak < 6:
         return []
-    on = np.concatenate([[False], t >= max(6.0, 0.3 * peak), [False]])
-    edges = np.flatnonzero(np.diff(on.astype(np.int8)))
-    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 0.25 * H]
-    runs.sort(key=lambda r: -float(t[r[0] : r[1]].sum()))
-    return [_Line(0.0, float(a), float(b)) for a, b in runs[:2]]
+    found: list[tuple[int, int]] = []
+    for level in (0.45, 0.3):
+        on = np.concatenate([[False], t >= max(6.0, level * peak), [False]])
+        edges = np.flatnonzero(np.diff(on.astype(np.int8)))
+        runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 0.25 * H]
+        if level == 0.45:  # the busiest rows' band
+            y = int(np.argmax(t))
+            runs = [r for r in runs if r[0] <= y < r[1]]
+        if runs:  # the band holding the most strokes
+            best = max(runs, key=lambda r: float(t[r[0] : r[1]].sum()))
+            if best not in found:
+                found.append(best)
+    return [_Line(0.0, float(a), float(b)) for a, b in found]
 
 
-def _score(boxes: list[list[int]], H: int) -> float:
-    """Geometric plausibility in ``[0, 1]`` of a set of character boxes."""
+def _score(boxes: list[list[int]], H: int, count_prior: bool = True) -> float:
+    """Geometric plausibility in ``[0, 1]`` of a set of character boxes.
+
+    ``count_prior`` favours the character counts of whole plates (off for one row
+    of a two-row plate).
+    """
     n = len(boxes)
     if n < 2:
         return 0.0
@@ -381,6 +400,8 @@ def _score(boxes: list[list[int]], H: int) -> float:
     hmed = _med(h)
     # Most plates carry 5-8 characters; among equally regular rows prefer the fuller one.
     count = {2: 0.1, 3: 0.4}.get(n, 1.0 - 0.04 * max(0, 7 - n) if n <= 8 else 0.8 if n <= 10 else 0.3)
+    if not count_prior:
+        count = 1.0 if n <= 8 else 0.5
     hreg = float(np.exp(-((np.std(h) / hmed) / 0.12) ** 2))
     xc = b[:, 0] + b[:, 2] / 2
     res = []
@@ -476,7 +497,8 @@ def _free_fraction(boxes: list[list[int]], stats: np.ndarray) -> float:
     return hits / len(boxes)
 
 
-def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tuple[float, str, list[list[int]]]]:
+def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tuple]:
+    """Ranked (score, polarity, boxes, row counts) hypotheses in work-image pixels."""
     H, W = work.shape
     out = []
     seen: set[tuple] = set()
@@ -498,8 +520,7 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
                 hm = _med(stats[idx, 3])
                 span = (stats[idx, 0].min() - 0.8 * hm, (stats[idx, 0] + stats[idx, 2]).max() + 0.8 * hm)
                 rows.append((_fit_line(stats, idx), span))
-            if PROFILE:
-                rows.extend((ln, None) for ln in _profile_lines(binary))
+            rows.extend((ln, None) for ln in _profile_lines(binary))
             for line, span in rows:
                 boxes = sorted(_refine(binary, line, span), key=lambda b: b[0])
                 key = tuple(map(tuple, boxes))
@@ -518,8 +539,6 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
         # Glyph strokes are a tenth or so of the glyph height; noise and texture
         # binarize into hair-thin tangles.
         sw_rel = sw / _med([b[3] for b in boxes])
-        if STATS is not None:
-            STATS.append(sw_rel)
         sc = _score(boxes, H)
         sc *= 0.2 + 0.8 * float(np.clip((sw_rel - 0.04) / 0.05, 0, 1))
         sc *= 0.2 + 0.8 * free
@@ -531,7 +550,43 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
         hmax = max(tall)
         final = [(sc * min(1.0, _med([b[3] for b in bx]) / (0.85 * hmax)), p, bx) for sc, p, bx in final]
     final.sort(key=lambda t: -t[0])
+    final = [(sc, p, bx, [len(bx)]) for sc, p, bx in final]
+    two = _two_rows(final, [(p, bx) for _, p, bx, _, _ in out], H)
+    if two is not None:
+        final.insert(1, two)
     return final
+
+
+def _two_rows(final: list, rows: list[tuple[str, list[list[int]]]], H: int) -> tuple | None:
+    """The best row joined with a second row just above or below it, if there is one.
+
+    Two-row plates (motorcycles, some squarer formats) read top row first. The
+    second row must be nearly as tall, in the same polarity and column range, and
+    close: a state name or a slogan is smaller or further away.
+    """
+    if not final:
+        return None
+    sa, pa, a, _ = final[0]
+    ba = np.array(a, np.float32)
+    ha = _med(ba[:, 3])
+    top_a, bot_a = float(ba[:, 1].min()), float((ba[:, 1] + ba[:, 3]).max())
+    x0, x1 = float(ba[:, 0].min()), float((ba[:, 0] + ba[:, 2]).max())
+    for pb, b in rows:
+        if pb != pa or len(b) < 2:
+            continue
+        bb = np.array(b, np.float32)
+        hb = _med(bb[:, 3])
+        top_b, bot_b = float(bb[:, 1].min()), float((bb[:, 1] + bb[:, 3]).max())
+        gap = top_a - bot_b if bot_b <= top_a else top_b - bot_a
+        inside = bb[:, 0].min() >= x0 - ha and (bb[:, 0] + bb[:, 2]).max() <= x1 + ha
+        if gap < -0.05 * ha or gap > 0.8 * ha or not 0.75 <= hb / ha <= 1.33 or not inside:
+            continue
+        qb = _score(b, H, count_prior=False)
+        if qb < 0.5:
+            continue
+        upper, lower = (b, a) if bot_b <= top_a + 0.05 * ha else (a, b)
+        return (sa * qb, pa, list(upper) + list(lower), [len(upper), len(lower)])
+    return None
 
 
 # --------------------------------------------------------------------------- public
@@ -585,7 +640,7 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
             hyps.insert(min(max_results - 1, len(hyps)), other)
     results: list[Segmentation] = []
     seen: set[tuple] = set()
-    for score, polarity, boxes in hyps:
+    for score, polarity, boxes, rows in hyps:
         pboxes = []
         for x, y, w, h in boxes:
             x0, y0 = int(np.floor(x / s)), int(np.floor(y / s))
@@ -595,7 +650,7 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
         if key in seen:
             continue
         seen.add(key)
-        results.append(Segmentation(pboxes, float(score), polarity, [len(pboxes)]))
+        results.append(Segmentation(pboxes, float(score), polarity, list(rows)))
         if len(results) >= max_results:
             break
     return results

@@ -115,3 +115,20 @@ def test_real_brazilian_crops_have_seven_characters(data_dir):
     rows = list(csv.DictReader(open(data_dir / "plates" / "br" / "labels.csv")))[:40]
     hits = sum(len(segment_plate(cv2.imread(str(data_dir / "plates" / "br" / r["image"])))) == 7 for r in rows)
     assert hits >= 30, hits  # 32 when written; the misses are faint, blurred plates
+
+
+def test_two_row_plate_reads_top_row_first():
+    img = np.full((120, 160), 225, np.uint8)
+    cv2.rectangle(img, (2, 2), (157, 117), 25, 2)
+    cv2.putText(img, "AB", (45, 52), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 25, 4, cv2.LINE_AA)
+    cv2.putText(img, "1234", (22, 102), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 25, 4, cv2.LINE_AA)
+    two = [s for s in find_segmentations(img, 4) if s.rows == [2, 4]]
+    assert two, "no two-row hypothesis"
+    boxes = two[0].boxes
+    assert all(b[1] + b[3] <= 60 for b in boxes[:2]) and all(b[1] >= 60 for b in boxes[2:])
+    assert [b[0] for b in boxes[2:]] == sorted(b[0] for b in boxes[2:])
+
+
+def test_single_row_plates_get_no_second_row():
+    for text in ("AB123", "7XK4"):
+        assert all(len(s.rows) == 1 for s in find_segmentations(draw_plate(text), 5))

@@ -95,17 +95,20 @@ def _summary(name: str, x: np.ndarray, data) -> None:
 @click.option("--test-fraction", default=0.15, show_default=True, help="Share of groups held out for testing.")
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--patience", default=6, show_default=True, help="Early-stopping patience (epochs).")
-def train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience):
+@click.option("--weighting", type=click.Choice(["pairs", "none", "balanced"]), default="pairs", show_default=True,
+              help="Class weights: balance the O/0 and I/1 look-alike pairs, none, or all classes.")
+def train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting):
     """Train the character CNN on class-per-folder trees DATA... and plate folders."""
     try:
         _quiet_tf()
         _need_train_stack()
-        _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience)
+        _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience,
+               weighting)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience):
+def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting):
     from .. import __version__
     from . import datasets as ds
     from . import evaluate as ev
@@ -116,7 +119,7 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
     if not data and not plates:
         raise click.UsageError("give at least one DATA folder or --plates folder")
     command = _command_line(data, out, plates, epochs, seed, synthetic, augment, test_fraction,
-                            batch_size, patience)
+                            batch_size, patience, weighting)
     t_start = time.perf_counter()
     allset, synth, plate_stats = _load(data, plates, synthetic, seed)
     rest, test = ds.grouped_split(allset, test_fraction)
@@ -140,7 +143,8 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
 
         aug = augment_batch if augment else None
         result = fit(x_rest[tr], y_rest[tr], x_rest[va], y_rest[va], epochs=epochs, seed=seed,
-                     batch_size=batch_size, patience=patience, augment=aug, on_epoch=on_epoch)
+                     batch_size=batch_size, patience=patience, augment=aug, on_epoch=on_epoch,
+                     weighting=weighting)
     click.echo(f"trained {result.epochs_run} epochs in {result.seconds:.0f} s (best epoch {result.best_epoch})")
 
     model = result.model
@@ -172,6 +176,7 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
         "best_epoch": result.best_epoch,
         "seed": seed,
         "augment": augment,
+        "weighting": weighting,
         "synthetic": synthetic,
         "test_fraction": test_fraction,
         "counts_train_val": rest.counts(),
@@ -189,14 +194,14 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
 
 
 def _command_line(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size,
-                  patience) -> str:
+                  patience, weighting) -> str:
     """The command, with every option spelled out, that reproduces this run."""
     parts = ["anpr", "train", *map(str, data), "--out", str(out)]
     for p in plates:
         parts += ["--plates", str(p)]
     parts += ["--epochs", str(epochs), "--seed", str(seed), "--synthetic", str(synthetic),
               "--augment" if augment else "--no-augment", "--test-fraction", str(test_fraction),
-              "--batch-size", str(batch_size), "--patience", str(patience)]
+              "--batch-size", str(batch_size), "--patience", str(patience), "--weighting", weighting]
     return " ".join(shlex.quote(a) for a in parts)
 
 
@@ -234,9 +239,9 @@ def _model_card(meta: dict, res: dict) -> str:
         "# Character model `chars.onnx`",
         "",
         "36-class CNN (`0-9A-Z`, order of `anpr.normalize.CLASSES`) reading 28x28x1 float32 crops from",
-        "`anpr.normalize.normalize_batch` (light glyph on dark). Three blocks of two 3x3 convolutions",
-        "(32, 64, 128 filters) with BatchNorm and LeakyReLU, 2x2 max-pool and dropout each; dense 256 head",
-        "with BatchNorm, LeakyReLU and dropout; softmax. Exported with `model.export(format=\"onnx\")`;",
+        "`anpr.normalize.normalize_batch` (light glyph on dark). Three blocks, each a 3x3 convolution",
+        "(32, 64, 128 filters), BatchNorm, LeakyReLU, 2x2 max-pool and dropout; dense 256 head with",
+        "BatchNorm, LeakyReLU and dropout; softmax. Exported with `model.export(format=\"onnx\")`;",
         f"max |Keras - ONNX| on test crops: {meta['onnx_parity_max_abs']:.1e}.",
         "",
         "## How it was trained",
@@ -248,7 +253,8 @@ def _model_card(meta: dict, res: dict) -> str:
         f"- time: {meta['train_seconds_fit'] / 60:.1f} min fitting, "
         f"{meta['train_seconds_total'] / 60:.1f} min for the whole command "
         f"({meta['epochs_run']} epochs, best {meta['best_epoch']}, seed {meta['seed']})",
-        f"- augmentation: {'on' if meta['augment'] else 'off'}; synthetic glyphs: {meta['synthetic']}",
+        f"- augmentation: {'on' if meta['augment'] else 'off'}; synthetic glyphs: {meta['synthetic']}; "
+        f"class weighting: {meta['weighting']}",
         "- split: crops are grouped (same plate image, or for the character sheets, blocks of "
         "25 consecutive file numbers within a source since no sheet id exists); "
         f"{meta['test_fraction']:.0%} of groups are held out for testing by a hash of the group id, "

@@ -41,6 +41,33 @@ def class_weights(y: np.ndarray, num_classes: int = len(CLASSES), cap: float = 5
     return {i: float(v) for i, v in enumerate(w)}
 
 
+LOOKALIKES = (("0", "O"), ("1", "I"))
+"""Class pairs that some plate fonts draw identically (Brazil's, for both pairs)."""
+
+
+def pair_weights(y: np.ndarray, pairs=LOOKALIKES, num_classes: int = len(CLASSES), cap: float = 5.0) -> np.ndarray:
+    """Per-class weights that give both members of each look-alike pair equal total weight.
+
+    Other classes keep weight 1. For a glyph that a font draws the same for both
+    classes, the CNN then spreads its probability about evenly over the pair instead
+    of almost all on the commoner class, so the plate-format decoder (which knows
+    whether a position holds a letter or a digit) can still pick the rarer one.
+
+    >>> w = pair_weights(np.array([0] * 30 + [24] * 10))
+    >>> float(w[0]), float(w[24]), float(w[5])
+    (0.6666666666666666, 2.0, 1.0)
+    """
+    counts = np.bincount(y, minlength=num_classes).astype(float)
+    w = np.ones(num_classes)
+    for a, b in pairs:
+        i, j = CLASSES.index(a), CLASSES.index(b)
+        if counts[i] and counts[j]:
+            total = counts[i] + counts[j]
+            w[i] = np.clip(total / (2 * counts[i]), 1 / cap, cap)
+            w[j] = np.clip(total / (2 * counts[j]), 1 / cap, cap)
+    return w
+
+
 def fit(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -54,7 +81,7 @@ def fit(
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     on_epoch: Callable[[int, dict], None] | None = None,
     model=None,
-    weight_power: float = 0.0,
+    weighting: str = "pairs",
 ) -> FitResult:
     """Train the CNN; return the weights of the best validation epoch.
 
@@ -69,11 +96,10 @@ def fit(
         crops), or None.
     on_epoch : callable
         Called with ``(epoch, logs)`` after each epoch (progress display).
-    weight_power : float
-        Class weights are ``inverse_frequency ** weight_power``. 0 (no weighting) keeps
-        the probabilities calibrated to how often classes occur on plates, which matters
-        for glyphs that some fonts draw identically (``1``/``I``, ``0``/``O`` on Brazilian
-        plates): weighting pushed those to the rarer letter and cost more than it gained.
+    weighting : {"pairs", "none", "balanced"}
+        Class weights: ``pairs`` balances the look-alike pairs only (see
+        `pair_weights`); ``balanced`` weights every class by inverse frequency (capped);
+        ``none`` keeps the data's class frequencies.
     """
     import keras
 
@@ -88,8 +114,15 @@ def fit(
         metrics=["accuracy"],
     )
     rng = np.random.default_rng(seed)
-    weights = class_weights(y_train)
-    sw_table = np.array([weights[i] for i in range(len(CLASSES))], np.float32) ** weight_power
+    if weighting == "pairs":
+        sw_table = pair_weights(y_train).astype(np.float32)
+    elif weighting == "balanced":
+        weights = class_weights(y_train)
+        sw_table = np.array([weights[i] for i in range(len(CLASSES))], np.float32)
+    elif weighting == "none":
+        sw_table = np.ones(len(CLASSES), np.float32)
+    else:
+        raise ValueError(f"weighting must be 'pairs', 'none' or 'balanced', got {weighting!r}")
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

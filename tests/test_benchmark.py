@@ -1,0 +1,111 @@
+"""The accuracy benchmark (anpr.benchmark)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from anpr import benchmark as B
+from anpr.reader import Plate
+from conftest import read_labels
+
+
+def test_edit_distance_and_char_accuracy():
+    assert B.edit_distance("", "ABC") == 3
+    assert B.edit_distance("ABC", "ABC") == 0
+    assert B.edit_distance("ABXC", "ABC") == 1
+    assert B.char_accuracy("RK099AN", "RKO99AN") == 1.0  # O and 0 are one character
+    assert B.char_accuracy("", "ABC") == 0.0
+    assert B.char_accuracy("ABCDEFGH", "A") == 0.0  # floored
+    with pytest.raises(ValueError):
+        B.char_accuracy("A", "")
+
+
+def test_score_scene_matching_rules():
+    label_box = (100, 100, 120, 40)
+    right = Plate("RK099AN", 0.9, (110, 105, 100, 30), [])
+    wrong_place = Plate("RKO99AN", 0.95, (400, 100, 120, 40), [])
+    s = B.score_scene([wrong_place, right], label_box, "RKO99AN")
+    assert s["detected"] and s["exact"] and not s["exact_strict"]
+    assert s["false_plates"] == 1 and s["read"] == "RK099AN"
+    miss = B.score_scene([wrong_place], label_box, "RKO99AN")
+    assert not miss["detected"] and not miss["exact"] and miss["char_acc"] == 0.0
+    # A narrow box on the glyph row still matches: its centre is on the plate.
+    narrow = Plate("RK099AN", 0.9, (150, 112, 30, 12), [])
+    assert B.score_scene([narrow], label_box, "RK099AN")["detected"]
+
+
+def test_summarize_rates():
+    rows = [dict(exact=True, exact_strict=True, char_acc=1.0, detected=True, false_plates=0, ms=10.0, cpu_ms=9.0),
+            dict(exact=False, exact_strict=False, char_acc=0.5, detected=True, false_plates=2, ms=30.0, cpu_ms=20.0)]
+    s = B.summarize(rows)
+    assert s["n"] == 2 and s["exact"] == 0.5 and s["char_acc"] == 0.75
+    assert s["false_per_photo"] == 1.0 and s["ms_median"] == 20.0
+    assert B.summarize([]) == {"n": 0}
+
+
+def test_label_files_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="labels.csv"):
+        B.run_benchmark([tmp_path])
+    (tmp_path / "labels.csv").write_text("image,plate\na.jpg,AB12\n")
+    with pytest.raises(ValueError, match="--crop"):
+        B.run_benchmark([tmp_path])
+    with pytest.raises(ValueError):
+        B.run_benchmark([])
+
+
+def _scene_folder(tmp_path, data_dir, name="eu", images=("test_021.jpg", "test_089.jpg")):
+    src = data_dir / "scenes" / "eu"
+    dst = tmp_path / name
+    dst.mkdir()
+    rows = [r for r in read_labels(src / "labels.csv") if r["image"] in images]
+    for r in rows:
+        shutil.copy(src / r["image"], dst / r["image"])
+    # one photo whose label is deliberately wrong, so there is a failure to report
+    r = dict(rows[0], image="wrong.jpg", plate="ZZ999ZZ")
+    shutil.copy(src / rows[0]["image"], dst / "wrong.jpg")
+    with open(dst / "labels.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["image", "x", "y", "w", "h", "plate"])
+        w.writeheader()
+        for row in rows + [r]:
+            w.writerow({k: row[k] for k in ["image", "x", "y", "w", "h", "plate"]})
+    return dst
+
+
+def test_run_benchmark_on_scenes_writes_reports(tmp_path, data_dir):
+    folder = _scene_folder(tmp_path, data_dir)
+    seen = []
+    out = tmp_path / "out"
+    s = B.run_benchmark([folder], out_dir=out, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (3, 3)
+    eu = s["sets"]["eu"]
+    assert eu["n"] == 3
+    assert eu["exact"] == pytest.approx(2 / 3)
+    assert eu["detection"] == 1.0
+    assert eu["ms_median"] > 0
+    rows = read_labels(out / "results.csv")
+    assert [r["image"] for r in rows] == ["test_021.jpg", "test_089.jpg", "wrong.jpg"]
+    assert rows[2]["exact"] == "False"
+    assert (out / "failures.png").stat().st_size > 0
+    text = B.format_summary(s)
+    assert "eu" in text and "66.7%" in text
+
+
+def test_run_benchmark_on_crops_with_region_auto(tmp_path, data_dir):
+    src = data_dir / "plates" / "br"
+    dst = tmp_path / "br"
+    dst.mkdir()
+    rows = read_labels(src / "labels.csv")[:3]
+    for r in rows:
+        shutil.copy(src / r["image"], dst / r["image"])
+    with open(dst / "labels.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    s = B.run_benchmark([dst], crop=True, region="auto")
+    br = s["sets"]["br"]
+    assert br["n"] == 3 and br["false_per_photo"] == 0.0
+    assert br["detection"] > 0 and br["exact"] <= br["char_acc"] + 1e-9
+    assert s["region"] == "auto"
