@@ -224,6 +224,7 @@ _OPTS = {
     "fill": 0.45,  # least area / rectangle area of a blob
     "h_lo": 8, "h_hi": 40,  # blob heights each working width is responsible for
     "side": 0.5,  # cheap score looks this many heights beyond each end
+    "side_far": 2.0,  # ... and this far when the glyph row reaches an end
     "adaptive": True, "block": 15, "C": 8,  # glyph binarization in the cheap score
     "edge_pen": 0.5,  # score factor for text touching the top/bottom of the frame
 }
@@ -268,6 +269,7 @@ def propose(
     widths = list(widths) if widths is not None else default_widths(W)
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
     out: list[Candidate] = []
+    pieces: list[Candidate] = []
     widths = sorted(widths)
     for wi, width in enumerate(widths):
         s = width / W
@@ -287,17 +289,32 @@ def propose(
                 if not h_lo <= min(rw, rh) <= h_hi:
                     continue
                 long_, short = max(rw, rh) / s, min(rw, rh) / s
-                if not plate_like(long_, short, W, H):
+                whole = plate_like(long_, short, W, H)
+                # Short blobs (two glyphs and a crest: "RK", "GWT") are kept aside as
+                # pieces that merge_neighbours may join to the rest of their plate.
+                if not whole and not (7 <= short and 0.6 * short <= long_ <= PLATE_ASPECT[0] * short):
                     continue
-                c = order_corners(cv2.boxPoints(rect) / s)
+                c = order_corners(cv2.boxPoints(rect) / s) if whole else _upright_corners(rect, s)
                 d = c[1] - c[0]
                 if abs(np.degrees(np.arctan2(d[1], d[0]))) > MAX_TILT:
                     continue
-                out.append(Candidate(c, bounding_box(c, (H, W)), pol, scale=s))
+                (out if whole else pieces).append(Candidate(c, bounding_box(c, (H, W)), pol, scale=s))
     out = dedupe(out)
-    out = dedupe(out + merge_neighbours(out, W, H))
+    out = dedupe(out + merge_neighbours(out + dedupe(pieces), W, H))
     out.sort(key=lambda c: -c.size[0] * c.size[1])
     return out[:max_candidates]
+
+
+def _upright_corners(rect, s: float) -> np.ndarray:
+    """Corners of a near-square cv2 box, its top edge the one closest to horizontal."""
+    import cv2
+
+    p = cv2.boxPoints(rect) / s
+    c = p.mean(axis=0)
+    p = p[np.argsort(np.arctan2(p[:, 1] - c[1], p[:, 0] - c[0]))]
+    e = np.roll(p, -1, axis=0) - p
+    k = int(np.argmax(e[:, 0] / np.maximum(np.hypot(e[:, 0], e[:, 1]), 1e-9)))
+    return np.roll(p, -k, axis=0).astype(np.float32)
 
 
 def merge_neighbours(cands: list[Candidate], image_w: int, image_h: int, passes: int = 2) -> list[Candidate]:
@@ -530,29 +547,46 @@ def cheap_score(gray: np.ndarray, cand: Candidate) -> float:
     """
     import cv2
 
-    w, h = cand.size
-    # Look a little beyond the ends: the proposer's blob often misses an end glyph
-    # set apart by a bolt, a dash or the frame.
-    side = _OPTS["side"] * h / max(w, 1.0)
-    c = expand_corners(cand.corners, side, 0.2)
-    out_w = int(min(14 * SCORE_H, max(8, round(SCORE_H * w * (1 + 2 * side) / max(h * 1.4, 1)))))
-    dst = np.array([[0, 0], [out_w, 0], [out_w, SCORE_H], [0, SCORE_H]], np.float32)
-    M = cv2.getPerspectiveTransform(c.astype(np.float32), dst)
-    patch = cv2.warpPerspective(gray, M, (out_w, SCORE_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-    # Score both polarities: a whole light plate is proposed by the top-hat, yet its
-    # glyphs are dark.
-    best = None
-    for pol in ("dark", "light"):
-        g = glyph_stats(patch, pol)
-        g["cover"] = min(1.0, g["cover"] * (1 + 2 * side))  # as a fraction of the blob
-        f = _stats_score(g)
-        if best is None or f["score"] > best["score"]:
-            best = dict(f, polarity=pol)
+    best, M = _score_patch(gray, cand, _OPTS["side"])
+    row = best.get("row")
+    if row is not None and best["n"] >= 3:
+        # The row reaches an end of the patch: the plate's text may go on (a glyph
+        # set apart by a crest or a dash); look further once, keep it if it finds more.
+        gap = 0.3 * (row[3, 1] - row[0, 1])
+        if row[0, 0] <= gap or row[1, 0] >= best["patch_w"] - gap:
+            far, M2 = _score_patch(gray, cand, _OPTS["side_far"])
+            if far["n"] > best["n"] and far["score"] >= 0.8 * best["score"]:
+                best, M = far, M2
     cand.features = best
     cand.polarity = best["polarity"]
     if best.get("row") is not None and best["n"] >= 2:
         cand.row = map_points(np.linalg.inv(M), best["row"]).astype(np.float32)
     return best["score"]
+
+
+def _score_patch(gray: np.ndarray, cand: Candidate, side_h: float) -> tuple[dict, np.ndarray]:
+    """Glyph-row statistics of the candidate seen ``side_h`` heights beyond each end."""
+    import cv2
+
+    w, h = cand.size
+    side = side_h * h / max(w, 1.0)
+    c = expand_corners(cand.corners, side, 0.2)
+    out_w = int(min(16 * SCORE_H, max(8, round(SCORE_H * w * (1 + 2 * side) / max(h * 1.4, 1)))))
+    dst = np.array([[0, 0], [out_w, 0], [out_w, SCORE_H], [0, SCORE_H]], np.float32)
+    M = cv2.getPerspectiveTransform(c.astype(np.float32), dst)
+    patch = cv2.warpPerspective(gray, M, (out_w, SCORE_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    # Both polarities: a whole light plate is proposed by the top-hat, yet its glyphs
+    # are dark.
+    best: dict = {}
+    for pol in ("dark", "light"):
+        g = glyph_stats(patch, pol)
+        g["cover"] = min(1.0, g["cover"] * (1 + 2 * side))  # as a fraction of the blob
+        f = _stats_score(g)
+        if not best or f["score"] > best["score"]:
+            best = dict(f, polarity=pol, patch_w=out_w)
+        if best["score"] >= 0.5:
+            break  # dark glyphs found: most plates; light ones are looked for otherwise
+    return best, M
 
 
 def _stats_score(f: dict) -> dict:

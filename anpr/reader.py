@@ -30,17 +30,19 @@ import numpy as np
 MIN_CONFIDENCE = 0.5
 """Readings below this confidence are not reported as plates."""
 
-MAX_READS = 8
+MAX_READS = 4
 """Most candidates the CNN reads per photo."""
 
 MIN_CHEAP = 0.05
 """Candidates whose cheap score is below this are never read."""
 
-EARLY_EXIT = 0.85
+EARLY_EXIT = 0.8
 """Once a reading this confident is held, candidates scoring under `EARLY_RATIO`
 times the best cheap score are skipped."""
 
-EARLY_RATIO = 0.5
+EARLY_RATIO = 0.7
+
+SKIP_READ = True
 
 OVERLAP = 0.5
 """Readings whose plate boxes share more than this fraction of the smaller box are
@@ -49,6 +51,9 @@ one plate."""
 PAD_X, PAD_Y = 0.2, 0.25
 """Margin added around a candidate before reading, as fractions of its height: a row
 of glyphs grows into the plate, short of its frame."""
+
+WIDE_PAD_X = 0.7
+"""Side margin of the second, wider reading of a plate read confidently."""
 
 
 @dataclass
@@ -190,6 +195,8 @@ class PlateReader:
         for k, cand in enumerate(chosen):
             if held >= EARLY_EXIT and cand.score < EARLY_RATIO * best_cheap:
                 break
+            if SKIP_READ and any(p.confidence >= EARLY_EXIT and _overlap(cand.box, p.box) for p in reads):
+                continue  # a piece or a variant of a plate already read confidently
             plate = self._read_candidate(gray, cand, debug, k)
             if plate is not None:
                 reads.append(plate)
@@ -219,12 +226,24 @@ class PlateReader:
     # ------------------------------------------------------------------ stages
 
     def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k: int) -> Plate | None:
+        plate = self._read_quad(gray, cand, PAD_X, debug, k)
+        if plate is not None and plate.confidence >= self.min_confidence and WIDE_PAD_X > PAD_X:
+            # A glyph at either end set apart from the rest (a bolt, a dash, a frame
+            # touching it) is often left out of the row: read once more with wider
+            # margins; that reading wins only when it finds more characters, nearly
+            # as confidently (otherwise the frame, now in view, is the likelier "more").
+            wide = self._read_quad(gray, cand, WIDE_PAD_X, debug, f"{k}w")
+            if wide is not None and len(wide.text) > len(plate.text) and wide.confidence >= 0.8 * plate.confidence:
+                plate = wide
+        return plate
+
+    def _read_quad(self, gray: np.ndarray, cand, pad_x: float, debug: dict | None, k) -> Plate | None:
         from . import localize as L
         from .recognize import recognize_plate
 
         quad = cand.row if cand.row is not None else cand.corners
         w, h = L.quad_size(quad)
-        quad = L.expand_corners(quad, PAD_X * h / max(w, 1.0), PAD_Y)
+        quad = L.expand_corners(quad, pad_x * h / max(w, 1.0), PAD_Y)
         try:
             plate_img, to_image = L.rectify(gray, quad)
         except ValueError:

@@ -36,7 +36,7 @@ UNMATCHED_FACTOR = 0.4
 MISSING_FACTOR = 0.6
 """Confidence factor for a reading whose glyphs another hypothesis reads plus more."""
 
-MIN_SEGMENTATION_SCORE = 0.2
+MIN_SEGMENTATION_SCORE = 0.12
 """Hypotheses less regular than this are no plate text, whatever the classifier says."""
 
 
@@ -76,6 +76,8 @@ class PlateText:
         Geometric quality of the chosen segmentation, in ``[0, 1]``.
     pattern : str or None
         The region pattern the text matches, if a region was given and matched.
+    rows : list of int
+        Characters per text row, top row first (two entries on a two-row plate).
     """
 
     text: str
@@ -84,6 +86,7 @@ class PlateText:
     probs: np.ndarray = field(repr=False)
     segmentation_score: float = 0.0
     pattern: str | None = None
+    rows: list[int] = field(default_factory=list)
 
 
 def plate_confidence(char_probs: np.ndarray, segmentation_score: float) -> float:
@@ -95,7 +98,7 @@ def plate_confidence(char_probs: np.ndarray, segmentation_score: float) -> float
     Examples
     --------
     >>> round(plate_confidence(np.array([0.99, 0.98, 0.97, 0.99]), 1.0), 3)
-    0.983
+    0.977
     >>> plate_confidence(np.array([0.99, 0.2, 0.97, 0.99]), 1.0) < 0.6
     True
     """
@@ -189,4 +192,6 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
         chars.append((ch, float(pr), (x, y, w, h)))
     probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
-    return PlateText(d.text, float(conf), chars, probs, s.score, d.pattern)
+    bounds = np.cumsum(s.rows or [len(s.boxes)])
+    rows = [int(n) for n in np.bincount(np.searchsorted(bounds, d.keep, side="right"), minlength=len(bounds))]
+    return PlateText(d.text, float(conf), chars, probs, s.score, d.pattern, rows)

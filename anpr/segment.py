@@ -429,21 +429,23 @@ def _score(boxes: list[list[int]], H: int, count_prior: bool = True) -> float:
 
 
 def _box_features(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> np.ndarray:
-    """Per box: stroke width, ink fill and mean ink colour (3 values) -> (n, 5)."""
+    """Per box: stroke width, ink fill and mean ink colour (1 or 3 values) -> (n, 2 + c)."""
     import cv2
 
-    on = binary > 0
-    edge = on & ~(cv2.erode(binary, np.ones((3, 3), np.uint8)) > 0)
-    feats = np.zeros((len(boxes), 5), np.float32)
-    for i, (x, y, w, h) in enumerate(boxes):
-        m = on[y : y + h, x : x + w]
-        area = float(m.sum())
-        if area == 0:
-            continue
-        perim = float(edge[y : y + h, x : x + w].sum())
-        feats[i, 0] = 2.0 * area / max(perim, 1.0)  # ~stroke width for thin shapes
-        feats[i, 1] = area / (w * h)
-        feats[i, 2:] = color[y : y + h, x : x + w][m].mean(axis=0)
+    on = (binary > 0).astype(np.float32)
+    edge = on * (cv2.erode(binary, np.ones((3, 3), np.uint8)) == 0)
+    planes = [on, edge] + [color[:, :, c] * on for c in range(color.shape[2])]
+    # Summed-area tables: every box's sums in four lookups.
+    sat = cv2.integral(np.ascontiguousarray(np.dstack(planes)), sdepth=cv2.CV_64F)
+    sat = sat.reshape(sat.shape[0], sat.shape[1], -1)
+    b = np.array(boxes, np.int64)
+    x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    sums = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]
+    area = np.maximum(sums[:, 0], 1.0)
+    feats = np.empty((len(boxes), 2 + color.shape[2]), np.float32)
+    feats[:, 0] = 2.0 * sums[:, 0] / np.maximum(sums[:, 1], 1.0)  # ~stroke width for thin shapes
+    feats[:, 1] = sums[:, 0] / (b[:, 2] * b[:, 3])
+    feats[:, 2:] = sums[:, 2:] / area[:, None]
     return feats
 
 
@@ -459,20 +461,26 @@ def _trim(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> tupl
         return boxes, _med(f[:, 0])
     med = np.median(f, axis=0)
     sw = f[:, 0] / max(float(med[0]), 1e-3)
-    dcol = np.sqrt(((f[:, 2:] - med[2:]) ** 2).sum(axis=1))
-    spread = _med(dcol)
     fl = f[:, 1] / max(float(med[1]), 1e-3)
-    odd = ((sw < 0.6) | (sw > 1.7)).astype(np.float32)
-    odd += dcol > max(25.0, 3.0 * spread)
-    odd += dcol > max(50.0, 5.0 * spread)
+    odd = ((sw < 0.65) | (sw > 1.7)).astype(np.float32)
     odd += 0.5 * ((fl < 0.55) | (fl > 1.6))
+    # Hue tells a picture from the glyphs more reliably than lightness, which
+    # shading and reflections vary along the row.
+    dab = np.sqrt(((f[:, 3:] - med[3:]) ** 2).sum(axis=1))
+    s_ab = _med(dab)
+    odd += (dab > max(12.0, 4.0 * s_ab)).astype(np.float32) + (dab > max(25.0, 6.0 * s_ab))
+    dl = np.abs(f[:, 2] - med[2])
+    odd += 0.5 * (dl > max(30.0, 4.0 * _med(dl)))
+    wid = np.array([bx[2] for bx in boxes], np.float32)
+    odd += 0.5 * (wid > 1.5 * _med(wid))
     b = np.array(boxes, np.float32)
     hmed = _med(b[:, 3])
     gaps = b[1:, 0] - (b[:-1, 0] + b[:-1, 2])
-    # A picture at either end usually stands apart from the text; a frame edge or
-    # a flag strip sticks out above and below it.
-    odd[0] += 0.5 * (gaps[0] > 0.5 * hmed) + 1.0 * (b[0, 3] > 1.1 * hmed)
-    odd[-1] += 0.5 * (gaps[-1] > 0.5 * hmed) + 1.0 * (b[-1, 3] > 1.1 * hmed)
+    # A picture at either end usually stands apart from the text or is wider
+    # than a glyph; a frame edge or a flag strip sticks out above and below it.
+    wmed = _med(wid)
+    for i, g in ((0, gaps[0]), (-1, gaps[-1])):
+        odd[i] += 0.5 * (g > 0.5 * hmed) + 1.0 * (b[i, 3] > 1.1 * hmed) + 0.5 * (1.4 * wmed < wid[i] <= 1.5 * wmed)
     keep = odd < 1.5
     kept = [bx for bx, k in zip(boxes, keep) if k]
     return kept, _med(f[keep, 0]) if keep.any() else 0.0
@@ -497,6 +505,17 @@ def _free_fraction(boxes: list[list[int]], stats: np.ndarray) -> float:
     return hits / len(boxes)
 
 
+def _same_line(line: _Line, rows: list, W: int) -> int | None:
+    """Index of a row in ``rows`` ((line, span) pairs) that is ``line`` give or take a little."""
+    mid = W / 2.0
+    t, b = line.top0 + line.slope * mid, line.bot0 + line.slope * mid
+    tol = 0.12 * line.height
+    for i, (o, _) in enumerate(rows):
+        if abs(t - (o.top0 + o.slope * mid)) < tol and abs(b - (o.bot0 + o.slope * mid)) < tol:
+            return i
+    return None
+
+
 def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tuple]:
     """Ranked (score, polarity, boxes, row counts) hypotheses in work-image pixels."""
     H, W = work.shape
@@ -519,8 +538,15 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
                 kept.append(members)
                 hm = _med(stats[idx, 3])
                 span = (stats[idx, 0].min() - 0.8 * hm, (stats[idx, 0] + stats[idx, 2]).max() + 0.8 * hm)
-                rows.append((_fit_line(stats, idx), span))
-            rows.extend((ln, None) for ln in _profile_lines(binary))
+                line = _fit_line(stats, idx)
+                same = _same_line(line, rows, W)
+                if same is None:
+                    rows.append((line, span))
+                elif rows[same][1] is not None:  # one row seen twice: keep both column ranges
+                    o = rows[same]
+                    rows[same] = (o[0], (min(o[1][0], span[0]), max(o[1][1], span[1])))
+            # Rows found from the ink profile, unless a component group found them already.
+            rows.extend((ln, None) for ln in _profile_lines(binary) if _same_line(ln, rows, W) is None)
             for line, span in rows:
                 boxes = sorted(_refine(binary, line, span), key=lambda b: b[0])
                 key = tuple(map(tuple, boxes))
@@ -532,7 +558,11 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
     out.sort(key=lambda t: -t[0])
     final = []
     for sc, polarity, boxes, binary, stats in out[:refine]:
-        boxes, sw = _trim(boxes, binary, color)
+        for _ in range(3):  # dropping an end box can expose the next odd one
+            n = len(boxes)
+            boxes, sw = _trim(boxes, binary, color)
+            if len(boxes) == n:
+                break
         if len(boxes) < 2:
             continue
         free = _free_fraction(boxes, stats)

@@ -266,7 +266,8 @@ def run_speed(
         ``photos`` (count timed), ``errors`` (list of ``{"image", "error"}``),
         ``decode_ms`` / ``read_ms`` / ``ratio`` (each ``{"median", "p90", "mean"}``),
         ``load_s`` (PlateReader construction), ``import_s``, ``cli_cold_s``,
-        ``peak_rss_mb``, ``loadavg`` (before, after), ``cpus``, ``per_photo``
+        ``peak_rss_mb``, ``loadavg`` (before, after), ``cpus``, ``opencv_threads``,
+        ``repeat``, ``per_photo``
         (list of `time_photo` dicts) and ``targets`` (name -> (value, bound, passed)).
     """
     photos = find_photos(dirs, limit)
@@ -312,6 +313,7 @@ def run_speed(
         "cli_cold_s": None,
         "peak_rss_mb": None,
         "cpus": os.cpu_count(),
+        "opencv_threads": _opencv_threads(),
         "repeat": repeat,
         "per_photo": per_photo,
     }
@@ -324,6 +326,12 @@ def run_speed(
     summary["loadavg"] = [list(load_before), list(os.getloadavg())]
     summary["targets"] = _check_targets(summary)
     return summary
+
+
+def _opencv_threads() -> int:
+    import cv2
+
+    return int(cv2.getNumThreads())
 
 
 def _check_targets(s: dict[str, Any]) -> dict[str, tuple[float | None, float, bool | None]]:

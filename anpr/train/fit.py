@@ -96,9 +96,10 @@ def fit(
         crops), or None.
     on_epoch : callable
         Called with ``(epoch, logs)`` after each epoch (progress display).
-    weighting : {"pairs", "none", "balanced"}
+    weighting : {"pairs", "half-pairs", "none", "balanced"}
         Class weights: ``pairs`` balances the look-alike pairs only (see
-        `pair_weights`); ``balanced`` weights every class by inverse frequency (capped);
+        `pair_weights`); ``half-pairs`` uses the square root of those weights;
+        ``balanced`` weights every class by inverse frequency (capped);
         ``none`` keeps the data's class frequencies.
     """
     import keras
@@ -116,13 +117,15 @@ def fit(
     rng = np.random.default_rng(seed)
     if weighting == "pairs":
         sw_table = pair_weights(y_train).astype(np.float32)
+    elif weighting == "half-pairs":
+        sw_table = np.sqrt(pair_weights(y_train)).astype(np.float32)
     elif weighting == "balanced":
         weights = class_weights(y_train)
         sw_table = np.array([weights[i] for i in range(len(CLASSES))], np.float32)
     elif weighting == "none":
         sw_table = np.ones(len(CLASSES), np.float32)
     else:
-        raise ValueError(f"weighting must be 'pairs', 'none' or 'balanced', got {weighting!r}")
+        raise ValueError(f"weighting must be 'pairs', 'half-pairs', 'none' or 'balanced', got {weighting!r}")
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
