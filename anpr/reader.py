@@ -6,10 +6,17 @@
       -> best few candidates -> localize.rectify (full resolution, upright)
       -> recognize.recognize_plate (segment, CNN, decode) -> rank, overlap removal
 
-The CNN is the expensive step, so it only reads the candidates that the cheap score
-puts first, and stops early once it holds a confident reading and the remaining
-candidates look much worse. A plate is reported when its reading confidence passes
-`MIN_CONFIDENCE`; overlapping readings keep the most confident.
+The CNN is the expensive step, so it only reads the `MAX_READS` candidates that the
+cheap score puts first, skips those lying on a plate already read confidently, and
+stops early once it holds a confident reading and the remaining candidates look much
+worse. A confidently read plate is read a second time with wider margins, which wins
+when it finds more characters (an end glyph the first crop cut off). A plate is
+reported when its confidence passes `MIN_CONFIDENCE` (the photo's best reading:
+`MIN_BEST`); of overlapping readings the most confident whole one is kept
+(`LENGTH_PRIOR`: a piece of a plate reads as confidently as the plate).
+
+All thresholds were set on the development scenes (``../shared/data/scenes``) with
+`anpr.benchmark`; none is learned.
 
 Examples
 --------
@@ -28,7 +35,10 @@ from typing import Any
 import numpy as np
 
 MIN_CONFIDENCE = 0.5
-"""Readings below this confidence are not reported as plates."""
+"""Readings below this confidence are not reported as plates..."""
+
+MIN_BEST = 0.3
+"""... except the best reading of a photo, kept down to this confidence."""
 
 MAX_READS = 4
 """Most candidates the CNN reads per photo."""
@@ -41,8 +51,6 @@ EARLY_EXIT = 0.8
 times the best cheap score are skipped."""
 
 EARLY_RATIO = 0.7
-
-SKIP_READ = True
 
 OVERLAP = 0.5
 """Readings whose plate boxes share more than this fraction of the smaller box are
@@ -133,7 +141,10 @@ class PlateReader:
     region : str or None
         Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide reading.
     min_confidence : float
-        Plates read with less confidence are dropped.
+        Plates read with less confidence are dropped...
+    min_best : float or None
+        ... except the most confident reading of the photo, kept down to this
+        (None: no exception).
     max_reads : int
         Most candidates per photo handed to the CNN.
     """
@@ -145,6 +156,7 @@ class PlateReader:
         *,
         min_confidence: float = MIN_CONFIDENCE,
         max_reads: int = MAX_READS,
+        min_best: float | None = MIN_BEST,
     ):
         if region is not None:
             from .decode import load_region
@@ -157,6 +169,7 @@ class PlateReader:
         self.classifier = _load_classifier(model)
         self.region = region
         self.min_confidence = float(min_confidence)
+        self.min_best = None if min_best is None else float(min_best)
         self.max_reads = int(max_reads)
 
     def __repr__(self) -> str:
@@ -195,13 +208,13 @@ class PlateReader:
         for k, cand in enumerate(chosen):
             if held >= EARLY_EXIT and cand.score < EARLY_RATIO * best_cheap:
                 break
-            if SKIP_READ and any(p.confidence >= EARLY_EXIT and _overlap(cand.box, p.box) for p in reads):
+            if any(p.confidence >= EARLY_EXIT and _overlap(cand.box, p.box) for p in reads):
                 continue  # a piece or a variant of a plate already read confidently
             plate = self._read_candidate(gray, cand, debug, k)
             if plate is not None:
                 reads.append(plate)
                 held = max(held, plate.confidence)
-        return _final(reads, self.min_confidence)
+        return _final(reads, self.min_confidence, self.min_best)
 
     def read_crop(self, image: Any) -> list[Plate]:
         """Read an image that is one tight plate crop; ``[]`` when nothing is read.
@@ -310,15 +323,21 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return small > 0 and ix * iy > OVERLAP * small
 
 
-def _final(reads: list[Plate], min_confidence: float) -> list[Plate]:
-    """Confident readings, best first, one per plate."""
-    reads = sorted((p for p in reads if p.confidence >= min_confidence), key=lambda p: -_rank(p))
+def _final(reads: list[Plate], min_confidence: float, min_best: float | None = None) -> list[Plate]:
+    """Confident readings, best first, one per plate.
+
+    Every plate needs ``min_confidence``, except the photo's best reading, which is
+    kept down to ``min_best``: a photo given to a plate reader usually shows one, and
+    small or blurred plates read with middling confidence.
+    """
+    floor = min(min_confidence, min_best) if min_best is not None else min_confidence
+    reads = sorted((p for p in reads if p.confidence >= floor), key=lambda p: -_rank(p))
     out: list[Plate] = []
     for p in reads:
         if all(not _overlap(p.box, q.box) and p.text != q.text for q in out):
             out.append(p)
     out.sort(key=lambda p: -p.confidence)
-    return out
+    return out[:1] + [p for p in out[1:] if p.confidence >= min_confidence]
 
 
 def _draw_candidates(img: np.ndarray, cands: list, chosen: list) -> np.ndarray:

@@ -15,7 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .decode import decode, load_region
+from .decode import Decoded, decode, load_region
+from .normalize import CLASSES
 from .segment import Box, cut_chars, find_segmentations
 
 MIN_CHARS = 4
@@ -36,6 +37,9 @@ UNMATCHED_FACTOR = 0.4
 MISSING_FACTOR = 0.6
 """Confidence factor for a reading whose glyphs another hypothesis reads plus more."""
 
+END_DOUBT = 0.5
+"""An end glyph the classifier is less sure of than this may be no character at all."""
+
 MIN_SEGMENTATION_SCORE = 0.12
 """Hypotheses less regular than this are no plate text, whatever the classifier says."""
 
@@ -51,6 +55,26 @@ def _iou(a: Box, b: Box) -> float:
         return 0.0
     inter = ix * iy
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+_O, _ZERO = CLASSES.index("O"), CLASSES.index("0")
+
+
+def _sure(probs: np.ndarray, text: str) -> np.ndarray:
+    """Probability of each chosen character, counting O and 0 as one character.
+
+    Plates (and their labels) use the letter O and the digit zero
+    interchangeably, so a glyph split evenly between them is a sure reading.
+    """
+    p = probs[np.arange(len(text)), [CLASSES.index(c) for c in text]].astype(np.float64)
+    oz = np.array([c in "O0" for c in text])
+    p[oz] = probs[oz][:, _O] + probs[oz][:, _ZERO]
+    return np.clip(p, 0.0, 1.0)
+
+
+def _top(row: np.ndarray) -> float:
+    """Top class probability of one glyph, O and 0 counted as one class."""
+    return max(float(row.max()), float(row[_O] + row[_ZERO]))
 
 
 class ProbaClassifier(Protocol):
@@ -164,21 +188,37 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
 
     strict = region is not None and load_region(region).strict
     cands = []
-    for s in segs:
-        ids = [index[b] for b in s.boxes]
+
+    def consider(s, sub: list[int]) -> Decoded | None:
+        ids = [index[s.boxes[k]] for k in sub]
         d = decode(uprobs[ids], region)
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
-            continue
-        conf = plate_confidence(d.probs, s.score)
+            return None
+        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text), s.score)
+        d = Decoded(d.text, d.probs, tuple(sub[k] for k in d.keep), d.pattern)
         if strict and d.pattern is None:
             conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread
-        cands.append([conf, s, d, {ids[k] for k in d.keep}])
-    # A reading that leaves out glyphs another hypothesis reads plausibly is
+        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}])
+        return d
+
+    for s in segs:
+        d = consider(s, list(range(len(s.boxes))))
+        # A doubtful glyph at either end is more often a picture or a sticker
+        # beside the text than a character: also weigh the reading without it.
+        if d is not None:
+            keep = list(d.keep)
+            while len(keep) > MIN_CHARS and _top(uprobs[index[s.boxes[keep[0]]]]) < END_DOUBT:
+                keep = keep[1:]
+            while len(keep) > MIN_CHARS and _top(uprobs[index[s.boxes[keep[-1]]]]) < END_DOUBT:
+                keep = keep[:-1]
+            if len(keep) < len(d.keep):
+                consider(s, keep)
+    # A reading that leaves out glyphs another hypothesis reads confidently is
     # missing characters, however sure it is of the rest.
     for c in cands:
         for o in cands:
             extra = o[3] - c[3]
-            if c[3] < o[3] and uprobs[list(extra)].max(axis=1).min() >= 0.3 and o[1].score >= 0.8 * c[1].score:
+            if c[3] < o[3] and min(_top(uprobs[e]) for e in extra) >= END_DOUBT and o[1].score >= 0.8 * c[1].score:
                 c[0] *= MISSING_FACTOR
                 break
     if not cands:

@@ -102,3 +102,24 @@ def test_run_speed_summary(scenes):
     text = format_speed(s)
     assert "(decode+read)/decode" in text and "peak RSS MB" in text
     assert "target ratio_median" in text
+
+
+@pytest.mark.slow
+def test_cli_benchmark_speed_writes_report(samples_dir, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from anpr.cli import main
+
+    if not any(samples_dir.glob("*.jpg")):
+        pytest.skip("no sample photos")
+    result = CliRunner().invoke(
+        main,
+        ["benchmark", str(samples_dir), "--speed", "--limit", "2", "--no-progress", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "(decode+read)/decode" in result.output
+    report = json.loads((tmp_path / "speed.json").read_text())
+    assert report["photos"] == 2 and len(report["per_photo"]) == 2
+    assert report["peak_rss_mb"] > 10

@@ -95,8 +95,9 @@ def _summary(name: str, x: np.ndarray, data) -> None:
 @click.option("--test-fraction", default=0.15, show_default=True, help="Share of groups held out for testing.")
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--patience", default=6, show_default=True, help="Early-stopping patience (epochs).")
-@click.option("--weighting", type=click.Choice(["pairs", "half-pairs", "none", "balanced"]), default="pairs", show_default=True,
-              help="Class weights: balance the O/0 and I/1 look-alike pairs, none, or all classes.")
+@click.option("--weighting", type=click.Choice(["pairs", "half-pairs", "none", "balanced"]), default="half-pairs",
+              show_default=True,
+              help="Class weights: (half-)balance the O/0 and I/1 look-alike pairs, none, or all classes.")
 def train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting):
     """Train the character CNN on class-per-folder trees DATA... and plate folders."""
     try:

@@ -39,6 +39,7 @@ def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: 
             diff = float(np.max(np.abs(got - want)))
             if diff > atol:
                 raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} > {atol:.0e}")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the model is a shipped file
         os.replace(tmp, path)
         return diff
     finally:
