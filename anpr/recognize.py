@@ -37,7 +37,7 @@ UNMATCHED_FACTOR = 0.4
 MISSING_FACTOR = 0.6
 """Confidence factor for a reading whose glyphs another hypothesis reads plus more."""
 
-END_DOUBT = 0.5
+END_DOUBT = 0.4
 """An end glyph the classifier is less sure of than this may be no character at all."""
 
 MIN_SEGMENTATION_SCORE = 0.12
@@ -72,9 +72,13 @@ def _sure(probs: np.ndarray, text: str) -> np.ndarray:
     return np.clip(p, 0.0, 1.0)
 
 
+_LOOKALIKES = [[CLASSES.index(c) for c in g] for g in ("O0DQ", "I1", "B8", "S5", "Z2", "G6")]
+
+
 def _top(row: np.ndarray) -> float:
-    """Top class probability of one glyph, O and 0 counted as one class."""
-    return max(float(row.max()), float(row[_O] + row[_ZERO]))
+    """How surely a crop is *some* glyph: its top class, or its top group of look-alikes
+    (a glyph split between I and 1 is still a glyph)."""
+    return max(float(row.max()), max(float(row[g].sum()) for g in _LOOKALIKES))
 
 
 class ProbaClassifier(Protocol):

@@ -1,12 +1,18 @@
 """Character segmentation of one cropped, rectified plate.
 
-The plate is scaled to a fixed working height, binarized several ways (both
-polarities, local and global thresholds), and in each binary image the connected
-components that look like characters -- similar height, shared top and bottom
-line -- are grouped. The best-scoring group wins. Its text band is then cut out
-and segmented again, which frees characters that touch the plate frame, a
-sticker or a logo above or below them; over-wide blobs are split at projection
-minima and broken glyphs are joined.
+The plate is scaled to a fixed working height and binarized several ways (both
+polarities; local mean, Otsu and top-hat thresholds). In each binary image the
+connected components that look like glyphs -- similar height, on a common,
+possibly tilted line -- are grown into rows; rows are also found from the ink
+profile (rows crossing many strokes) for glyphs too merged to stand alone. Each
+row's band is cut out and segmented again, which frees glyphs touching the plate
+frame, a sticker or a logo above or below; over-wide blobs are split at
+near-empty columns and projection minima, broken glyphs are joined. The leading
+hypotheses then lose boxes that differ from the row in colour, stroke width or
+size (pictures, flag strips, frame edges) and are scored on geometry: count,
+height and line regularity, pitch, stroke width, and whether the glyphs stood
+free before the band was cut. A second row just above or below the best one
+gives a two-row hypothesis (top row first).
 
 `find_segmentations` returns several ranked hypotheses, so that the recognizer can
 let the character classifier settle close calls; `segment_plate` returns the best
