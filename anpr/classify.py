@@ -1,11 +1,11 @@
 """The character classifier used at read time: the shipped ONNX CNN, no TensorFlow.
 
 Inference runs on onnxruntime with one intra-op thread when it is installed: on batches
-of 1-16 crops (one plate) it measured about 1.5-2x faster than ``cv2.dnn`` here (shipped
-model: 0.17 vs 0.36 ms for 1 crop, 2.4 vs 3.6 ms for 16, same outputs within 1e-6),
-and one thread keeps many readers in parallel processes from fighting over cores.
-Without onnxruntime, OpenCV's DNN module runs the same file, so reading needs only the
-core dependencies.
+of 1-16 crops (one plate) it measured 1.2-2x faster than ``cv2.dnn`` on the shared
+2-core machine (shipped model, two runs: 0.17 vs 0.22-0.36 ms for 1 crop, 2.3 vs
+2.7-3.6 ms for 16; same outputs within 1e-6), and one thread keeps many readers in
+parallel processes from fighting over cores. Without onnxruntime, OpenCV's DNN module
+runs the same file, so reading needs only the core dependencies.
 """
 
 from __future__ import annotations

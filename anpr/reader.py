@@ -6,11 +6,13 @@
       -> best few candidates -> localize.rectify (full resolution, upright)
       -> recognize.recognize_plate (segment, CNN, decode) -> rank, overlap removal
 
-The CNN is the expensive step, so it only reads the `MAX_READS` candidates that the
-cheap score puts first, skips those lying on a plate already read confidently, and
+Reading (segmentation and CNN) is the expensive step, so it only reads the
+`MAX_READS` candidates that the cheap score puts first and that score at least
+`READ_RATIO` of the best, skips those lying on a plate already read confidently, and
 stops early once it holds a confident reading and the remaining candidates look much
-worse. A confidently read plate is read a second time with wider margins, which wins
-when it finds more characters (an end glyph the first crop cut off). A plate is
+worse. A confidently read plate of at most `WIDE_MAX_LEN` characters is read a second
+time with wider margins, which wins when it finds more characters (an end glyph the
+first crop cut off). A plate is
 reported when its confidence passes `MIN_CONFIDENCE` (the photo's best reading:
 `MIN_BEST`); of overlapping readings the most confident whole one is kept
 (`LENGTH_PRIOR`: a piece of a plate reads as confidently as the plate).

@@ -130,3 +130,27 @@ def test_labelled_plates_are_among_the_candidates(data_dir):
             box = tuple(int(r[k]) for k in "xywh")
             cands = L.find_candidates(img)
             assert any(on_plate(c, box) for c in cands), (country, r["image"])
+
+
+def test_order_corners_matches_a_plain_rotation_for_every_start():
+    # Every rotation and reflection of one rectangle's corners gives the same order.
+    rect = np.array([[10, 5], [50, 8], [49, 20], [9, 17]], np.float32)
+    want = L.order_corners(rect)
+    for k in range(4):
+        got = L.order_corners(np.roll(rect, k, axis=0))
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+        assert np.array_equal(L.order_corners(np.roll(rect[::-1], k, axis=0)), want)
+
+
+def test_find_candidates_scores_only_the_largest_proposals():
+    img = np.full((300, 600), 200, np.uint8)
+    for i in range(12):  # twelve text lines of growing size
+        x, y = 20 + (i % 4) * 140, 50 + (i // 4) * 90
+        cv2.putText(img, f"AB{i}23", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5 + 0.05 * i, 20, 2)
+    all_ = L.find_candidates(img, max_scored=None)
+    some = L.find_candidates(img, max_scored=5)
+    assert len(all_) > 5 and len(some) == 5
+    area = sorted((np.prod(c.size) for c in all_), reverse=True)
+    assert sorted(np.prod(c.size) for c in some) == sorted(area[:5])
+    with pytest.raises(ValueError, match="max_scored"):
+        L.find_candidates(img, max_scored=0)

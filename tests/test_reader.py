@@ -10,7 +10,7 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 
 from anpr.errors import ImageError  # noqa: E402
-from anpr.reader import Char, Plate, PlateReader, _final  # noqa: E402
+from anpr.reader import READ_RATIO, Char, Plate, PlateReader, _final, _pick  # noqa: E402
 from conftest import read_labels  # noqa: E402
 
 
@@ -132,3 +132,18 @@ def test_tilted_photo_is_read(reader, samples_dir, angle):
     p = next(p for p in got if p.text == text)
     top = np.subtract(p.corners[1], p.corners[0])
     assert np.degrees(np.arctan2(top[1], top[0])) == pytest.approx(-angle, abs=5)
+
+
+def test_pick_skips_candidates_far_below_the_best():
+    from anpr.localize import Candidate
+
+    def cand(x, score):
+        c = np.array([[x, 0], [x + 40, 0], [x + 40, 10], [x, 10]], np.float32)
+        return Candidate(c, (x, 0, 40, 10), "dark", score=score)
+
+    best = cand(0, 0.9)
+    close = cand(100, 0.9 * READ_RATIO + 0.01)
+    far = cand(200, 0.9 * READ_RATIO - 0.01)
+    assert _pick([best, close, far], 4) == [best, close]
+    assert _pick([best, close, far], 1) == [best]
+    assert _pick([cand(0, 0.9), cand(5, 0.8)], 4)[1:] == []  # same place: one read
