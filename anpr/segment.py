@@ -462,6 +462,8 @@ def _trim(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> tupl
     in both, or in one and sits apart from the text. Also returns the median
     stroke width of the kept boxes.
     """
+    if not boxes:
+        return boxes, 0.0
     f = _box_features(boxes, binary, color)
     if len(boxes) < 4:
         return boxes, _med(f[:, 0])
