@@ -21,6 +21,7 @@ one's boxes only.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +66,12 @@ def _med(a) -> float:
     v = sorted(np.asarray(a, np.float64).ravel().tolist())
     n = len(v)
     return 0.5 * (v[(n - 1) // 2] + v[n // 2]) if n else 0.0
+
+
+def _mean32(a: np.ndarray) -> np.float32:
+    """``a.mean()`` of a short 1-D float32 array, bit for bit, without its Python overhead
+    (numpy sums in float32, divides in float64 and rounds back to float32)."""
+    return np.float32(float(np.add.reduce(a)) / len(a))
 
 
 def _to_gray(plate: np.ndarray) -> np.ndarray:
@@ -142,7 +149,9 @@ def _components(binary: np.ndarray) -> np.ndarray:
     """Bounding boxes ``(x, y, w, h, area)`` of the connected components (no background)."""
     import cv2
 
-    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    # 16-bit labels: the label image is unused, and a work image (at most
+    # WORK_HEIGHT x MAX_WORK_WIDTH pixels) cannot hold 65535 components.
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=cv2.CV_16U)
     return stats[1:n].astype(np.int32)
 
 
@@ -175,20 +184,27 @@ def _group(stats: np.ndarray) -> list[np.ndarray]:
     gap = np.maximum(x[:, None], x[None, :]) - np.minimum((x + w)[:, None], (x + w)[None, :])
     link = (np.abs(h[:, None] - h[None, :]) <= 0.2 * hh) & (np.abs(cy[:, None] - cy[None, :]) <= 0.2 * hh)
     link &= gap <= 1.2 * hh
+    # Growing a group is a graph search over these links (plain Python: the
+    # graphs have a few dozen nodes, far too few for array operations to pay).
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for a, b in zip(*(v.tolist() for v in np.nonzero(link))):
+        neighbours[a].append(b)
+    # Row i: who may join seed i's group (no drifting far from the seed's size).
+    nears = (np.abs(h[None, :] - h[:, None]) <= 0.3 * h[:, None]).tolist()
+    seeds = np.flatnonzero(~(w > 1.1 * h)).tolist()  # a merged blob is a poor seed: its height may be inflated
     groups: dict[frozenset, np.ndarray] = {}
-    for i in range(n):
-        if w[i] > 1.1 * h[i]:
-            continue  # a merged blob is a poor seed: its height may be inflated
-        near = np.abs(h - h[i]) <= 0.3 * h[i]  # no drifting far from the seed's size
-        member = np.zeros(n, bool)
-        member[i] = True
-        while True:
-            grow = link[member].any(axis=0) & near & ~member
-            if not grow.any():
-                break
-            member |= grow
-        idx = np.flatnonzero(member)
-        groups.setdefault(frozenset(idx.tolist()), idx)
+    for i in seeds:
+        near = nears[i]
+        member = {i}
+        todo = [i]
+        while todo:
+            for j in neighbours[todo.pop()]:
+                if near[j] and j not in member:
+                    member.add(j)
+                    todo.append(j)
+        key = frozenset(member)
+        if key not in groups:
+            groups[key] = np.array(sorted(member), np.int64)
     return list(groups.values())
 
 
@@ -246,9 +262,9 @@ class _Line:
 def _slope(x: np.ndarray, y: np.ndarray) -> float:
     """Least-squares slope of ``y`` on ``x`` (closed form: np.polyfit calls LAPACK,
     which costs far more than these few points are worth)."""
-    dx = x - x.mean()
+    dx = x - _mean32(x)
     v = float((dx * dx).sum())
-    return float((dx * (y - y.mean())).sum()) / v if v > 0 else 0.0
+    return float((dx * (y - _mean32(y))).sum()) / v if v > 0 else 0.0
 
 
 def _fit_line(stats: np.ndarray, idx: np.ndarray) -> _Line:
@@ -305,17 +321,19 @@ def _band_boxes(band: np.ndarray, line: _Line) -> list[list[int]]:
     hchar = line.height
     fill = a / np.maximum(w * h, 1)
     big = (h >= 0.6 * hchar) & (fill >= 0.08) & ((fill <= 0.95) | (w <= 0.3 * h)) & (w >= 2)
-    boxes = [[int(x[i]), int(y[i]), int(w[i]), int(h[i])] for i in np.flatnonzero(big)]
+    xs, ys, ws, hs = x.tolist(), y.tolist(), w.tolist(), h.tolist()  # Python ints loop faster
+    boxes = [[xs[i], ys[i], ws[i], hs[i]] for i in np.flatnonzero(big).tolist()]
     # Small pieces over a big box's columns and inside the text core (a broken
     # stroke) join it; the rest (separators, bolts, noise, frame bits) are dropped.
     dy = y + h / 2.0 - (line.top0 + line.slope * (x + w / 2.0))  # centre below the top line
     small = np.flatnonzero(~big & (h >= 0.15 * hchar) & (a >= 4) & (dy > 0.2 * hchar) & (dy < 0.8 * hchar))
-    for i in small:
+    for i in small.tolist():
+        xi, yi, wi, hi = xs[i], ys[i], ws[i], hs[i]
         for b in boxes:
-            ov = min(b[0] + b[2], x[i] + w[i]) - max(b[0], x[i])
-            if ov > 0.5 * w[i]:
-                y0, y1 = min(b[1], int(y[i])), max(b[1] + b[3], int(y[i] + h[i]))
-                x0, x1 = min(b[0], int(x[i])), max(b[0] + b[2], int(x[i] + w[i]))
+            ov = min(b[0] + b[2], xi + wi) - max(b[0], xi)
+            if ov > 0.5 * wi:
+                y0, y1 = min(b[1], yi), max(b[1] + b[3], yi + hi)
+                x0, x1 = min(b[0], xi), max(b[0] + b[2], xi + wi)
                 b[:] = [x0, y0, x1 - x0, y1 - y0]
                 break
     return _merge_overlapping(boxes)
@@ -413,14 +431,14 @@ def _score(boxes: list[list[int]], H: int, count_prior: bool = True) -> float:
     res = []
     for line in (b[:, 1], b[:, 1] + b[:, 3]):
         k = _slope(xc, line) if n >= 3 else 0.0
-        fit = line.mean() + k * (xc - xc.mean())
-        res.append(float(np.abs(line - fit).mean()) / hmed)
+        fit = _mean32(line) + k * (xc - _mean32(xc))
+        res.append(float(_mean32(np.abs(line - fit))) / hmed)
     align = float(np.exp(-((max(res) / 0.06) ** 2)))
     size = min(1.0, hmed / (0.3 * H))  # tiny text (a state name) is rarely the plate
     wr = b[:, 2] / b[:, 3]
-    shape = float(np.mean((wr > 0.08) & (wr < 1.0)))
+    shape = int(np.count_nonzero((wr > 0.08) & (wr < 1.0))) / n  # == np.mean, without its overhead
     # A row made mostly of bars is a grille, a fence or a barcode, not a plate.
-    bars = 1.0 - 0.8 * max(0.0, float(np.mean(wr < 0.25)) - 0.5) / 0.5
+    bars = 1.0 - 0.8 * max(0.0, int(np.count_nonzero(wr < 0.25)) / n - 0.5) / 0.5
     geo = (0.4 + 0.6 * hreg) * (0.4 + 0.6 * align) * (0.5 + 0.5 * size) * (0.3 + 0.7 * shape)
     # Glyphs sit at a steady pitch, a fraction of their height apart (one wider gap
     # between groups is fine: the median ignores it).
@@ -434,16 +452,26 @@ def _score(boxes: list[list[int]], H: int, count_prior: bool = True) -> float:
     return count * geo * bars * (0.4 + 0.6 * rhythm)
 
 
-def _box_features(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> np.ndarray:
-    """Per box: stroke width, ink fill and mean ink colour (1 or 3 values) -> (n, 2 + c)."""
+def _feature_tables(binary: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """Summed-area tables of ink, ink edge and ink colour: every box's sums in four lookups."""
     import cv2
 
     on = (binary > 0).astype(np.float32)
     edge = on * (cv2.erode(binary, np.ones((3, 3), np.uint8)) == 0)
     planes = [on, edge] + [color[:, :, c] * on for c in range(color.shape[2])]
-    # Summed-area tables: every box's sums in four lookups.
     sat = cv2.integral(np.ascontiguousarray(np.dstack(planes)), sdepth=cv2.CV_64F)
-    sat = sat.reshape(sat.shape[0], sat.shape[1], -1)
+    return sat.reshape(sat.shape[0], sat.shape[1], -1)
+
+
+def _box_features(
+    boxes: list[list[int]], binary: np.ndarray, color: np.ndarray, sat: np.ndarray | None = None
+) -> np.ndarray:
+    """Per box: stroke width, ink fill and mean ink colour (1 or 3 values) -> (n, 2 + c).
+
+    ``sat`` is ``_feature_tables(binary, color)`` when the caller has it already.
+    """
+    if sat is None:
+        sat = _feature_tables(binary, color)
     b = np.array(boxes, np.int64)
     x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
     sums = sat[y1, x1] - sat[y0, x1] - sat[y1, x0] + sat[y0, x0]
@@ -455,19 +483,25 @@ def _box_features(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray)
     return feats
 
 
-def _trim(boxes: list[list[int]], binary: np.ndarray, color: np.ndarray) -> tuple[list[list[int]], float]:
+def _trim(
+    boxes: list[list[int]], binary: np.ndarray, color: np.ndarray, sat: np.ndarray | None = None
+) -> tuple[list[list[int]], float]:
     """Drop boxes that are no glyph of the row: a logo, a picture, a coloured sticker.
 
     A glyph shares the row's ink colour and stroke width; a picture usually differs
     in both, or in one and sits apart from the text. Also returns the median
-    stroke width of the kept boxes.
+    stroke width of the kept boxes. ``sat`` as for `_box_features`.
     """
     if not boxes:
         return boxes, 0.0
-    f = _box_features(boxes, binary, color)
+    f = _box_features(boxes, binary, color, sat)
     if len(boxes) < 4:
         return boxes, _med(f[:, 0])
-    med = np.median(f, axis=0)
+    # np.median(f, axis=0) bit for bit (the middle value, or the float32 sum of the
+    # two middle values halved), at a fraction of its cost on a few rows.
+    fs = np.sort(f, axis=0)
+    m = len(fs) // 2
+    med = fs[m] if len(fs) % 2 else (fs[m - 1] + fs[m]) / np.float32(2)
     sw = f[:, 0] / max(float(med[0]), 1e-3)
     fl = f[:, 1] / max(float(med[1]), 1e-3)
     odd = ((sw < 0.65) | (sw > 1.7)).astype(np.float32)
@@ -503,14 +537,15 @@ def _free_fraction(boxes: list[list[int]], stats: np.ndarray) -> float:
     """
     if len(stats) == 0:
         return 0.0
-    sx, sy, sw, sh = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
-    hits = 0
-    for x, y, w, h in boxes:
-        ix = np.minimum(sx + sw, x + w) - np.maximum(sx, x)
-        iy = np.minimum(sy + sh, y + h) - np.maximum(sy, y)
-        cover = np.clip(ix, 0, None) * np.clip(iy, 0, None)
-        hits += bool(((cover >= 0.6 * w * h) & (sh <= 1.3 * h) & (sw <= 1.5 * w)).any())
-    return hits / len(boxes)
+    s = stats[None, :, :4].astype(np.int64)
+    sx, sy, sw, sh = s[..., 0], s[..., 1], s[..., 2], s[..., 3]
+    b = np.array(boxes, np.int64)[:, None, :]  # boxes x components, all at once
+    x, y, w, h = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    ix = np.minimum(sx + sw, x + w) - np.maximum(sx, x)
+    iy = np.minimum(sy + sh, y + h) - np.maximum(sy, y)
+    cover = np.clip(ix, 0, None) * np.clip(iy, 0, None)
+    hit = (cover >= 0.6 * w * h) & (sh <= 1.3 * h) & (sw <= 1.5 * w)
+    return int(np.count_nonzero(hit.any(axis=1))) / len(boxes)
 
 
 def _same_line(line: _Line, rows: list, W: int) -> int | None:
@@ -565,10 +600,14 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
     # Costlier checks on the leading hypotheses only.
     out.sort(key=lambda t: -t[0])
     final = []
+    tables: dict[int, np.ndarray] = {}  # hypotheses of one binary image share its tables
     for sc, polarity, boxes, binary, stats in out[:refine]:
+        if id(binary) not in tables:
+            tables[id(binary)] = _feature_tables(binary, color)
+        n0 = len(boxes)
         for _ in range(3):  # dropping an end box can expose the next odd one
             n = len(boxes)
-            boxes, sw = _trim(boxes, binary, color)
+            boxes, sw = _trim(boxes, binary, color, tables[id(binary)])
             if len(boxes) == n:
                 break
         if len(boxes) < 2:
@@ -577,7 +616,8 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
         # Glyph strokes are a tenth or so of the glyph height; noise and texture
         # binarize into hair-thin tangles.
         sw_rel = sw / _med([b[3] for b in boxes])
-        sc = _score(boxes, H)
+        if len(boxes) != n0:  # else nothing was trimmed and ``sc`` is this score already
+            sc = _score(boxes, H)
         sc *= 0.2 + 0.8 * float(np.clip((sw_rel - 0.04) / 0.05, 0, 1))
         sc *= 0.2 + 0.8 * free
         final.append((sc, polarity, boxes))
@@ -681,8 +721,8 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
     for score, polarity, boxes, rows in hyps:
         pboxes = []
         for x, y, w, h in boxes:
-            x0, y0 = int(np.floor(x / s)), int(np.floor(y / s))
-            x1, y1 = min(pw, int(np.ceil((x + w) / s))), min(ph, int(np.ceil((y + h) / s)))
+            x0, y0 = math.floor(x / s), math.floor(y / s)
+            x1, y1 = min(pw, math.ceil((x + w) / s)), min(ph, math.ceil((y + h) / s))
             pboxes.append((x0, y0, max(1, x1 - x0), max(1, y1 - y0)))
         key = tuple(pboxes)
         if key in seen:
