@@ -158,14 +158,15 @@ def plate_like(w: float, h: float, image_w: int, image_h: int) -> bool:
 # ----------------------------------------------------------------------------- proposal
 
 
-def _to_gray(image: np.ndarray) -> np.ndarray:
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Gray uint8 copy of a gray or BGR(A) photo (the proposer's and rectifier's input)."""
     import cv2
 
     a = np.asarray(image)
     if a.ndim == 2:
         return a if a.dtype == np.uint8 else np.clip(a, 0, 255).astype(np.uint8)
     if a.ndim == 3 and a.shape[2] == 1:
-        return _to_gray(a[:, :, 0])
+        return to_gray(a[:, :, 0])
     if a.ndim == 3 and a.shape[2] in (3, 4):
         code = cv2.COLOR_BGR2GRAY if a.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
         return cv2.cvtColor(a.astype(np.uint8), code)
@@ -265,7 +266,7 @@ def propose(
     """
     import cv2
 
-    gray = _to_gray(image)
+    gray = to_gray(image)
     H, W = gray.shape
     if H < 8 or W < 8:
         return []
@@ -649,7 +650,7 @@ def find_candidates(
     """
     if max_scored is not None and max_scored < 1:
         raise ValueError(f"max_scored must be >= 1 or None, got {max_scored}")
-    gray = _to_gray(image)
+    gray = to_gray(image)
     cands = propose(gray, widths=widths) if max_scored is None else propose(gray, widths=widths, max_candidates=max_scored)
     H, W = gray.shape
     for c in cands:

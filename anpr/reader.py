@@ -215,7 +215,7 @@ class PlateReader:
         from .images import load_image
 
         img = load_image(image)
-        gray = L._to_gray(img)
+        gray = L.to_gray(img)
         cands = L.find_candidates(gray)
         chosen = _pick(cands, self.max_reads)
         if debug is not None:

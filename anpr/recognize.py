@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from .decode import Decoded, decode, load_region
+from .localize import iou
 from .normalize import CLASSES
 from .segment import Box, cut_chars, find_segmentations
 
@@ -46,15 +47,6 @@ MIN_SEGMENTATION_SCORE = 0.12
 
 SAME_BOX_IOU = 0.85
 """Boxes of different hypotheses overlapping this much are classified once."""
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if ix <= 0 or iy <= 0:
-        return 0.0
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 _O, _ZERO = CLASSES.index("O"), CLASSES.index("0")
@@ -182,7 +174,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     for s in segs:
         for b in s.boxes:
             if b not in index:
-                index[b] = next((i for i, u in enumerate(unique) if _iou(b, u) >= SAME_BOX_IOU), len(unique))
+                index[b] = next((i for i, u in enumerate(unique) if iou(b, u) >= SAME_BOX_IOU), len(unique))
                 if index[b] == len(unique):
                     unique.append(b)
     crops = cut_chars(a, unique)
