@@ -10,7 +10,8 @@ Reading (segmentation and CNN) is the expensive step, so it only reads the
 `MAX_READS` candidates that the cheap score puts first and that score at least
 `READ_RATIO` of the best, skips those lying on a plate already read confidently, and
 stops early once it holds a confident reading and the remaining candidates look much
-worse. A confidently read plate of at most `WIDE_MAX_LEN` characters is read a second
+worse. A weak reading gets a second chance from the same plate proposed as another
+rectangle (`VARIANT_BELOW`). A confidently read plate of at most `WIDE_MAX_LEN` characters is read a second
 time with wider margins, which wins when it finds more characters (an end glyph the
 first crop cut off). A plate is
 reported when its confidence passes `MIN_CONFIDENCE` (the photo's best reading:
@@ -44,6 +45,14 @@ MIN_BEST = 0.3
 
 MAX_READS = 4
 """Most candidates the CNN reads per photo."""
+
+VARIANT_BELOW = 0.7
+"""A candidate read with less confidence than this (or not at all) gets one more
+reading, of the best overlapping candidate that `_pick` skipped as its duplicate...
+(development scenes: us 55.2 -> 58.7 % exact, eu and br unchanged, ~8 ms more per photo)."""
+
+VARIANT_RATIO = 0.5
+"""... provided that candidate's cheap score is at least this fraction of its own."""
 
 MIN_CHEAP = 0.05
 """Candidates whose cheap score is below this are never read."""
@@ -233,6 +242,15 @@ class PlateReader:
             if plate is not None:
                 reads.append(plate)
                 held = max(held, plate.confidence)
+            if plate is None or plate.confidence < VARIANT_BELOW:
+                # The same plate proposed as another rectangle (with its frame, or as
+                # the glyph row alone) often reads better than a weak first reading.
+                alt = _variant(cands, chosen, cand)
+                if alt is not None:
+                    other = self._read_candidate(gray, alt, debug, f"{k}v")
+                    if other is not None:
+                        reads.append(other)
+                        held = max(held, other.confidence)
         return _final(reads, self.min_confidence, self.min_best)
 
     def read_crop(self, image: Any) -> list[Plate]:
@@ -321,6 +339,18 @@ def _pick(cands: list, n: int) -> list:
         if all(iou(c.box, o.box) <= 0.5 for o in out):
             out.append(c)
     return out
+
+
+def _variant(cands: list, chosen: list, cand):
+    """The best candidate that `_pick` left out as a duplicate of ``cand``, if any."""
+    from .localize import iou
+
+    for c in cands:  # best first
+        if c.score < max(MIN_CHEAP, VARIANT_RATIO * cand.score):
+            return None
+        if all(c is not o for o in chosen) and iou(c.box, cand.box) > 0.5:
+            return c
+    return None
 
 
 LENGTH_PRIOR = {4: 0.75, 5: 0.85}

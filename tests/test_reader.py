@@ -147,3 +147,24 @@ def test_pick_skips_candidates_far_below_the_best():
     assert _pick([best, close, far], 4) == [best, close]
     assert _pick([best, close, far], 1) == [best]
     assert _pick([cand(0, 0.9), cand(5, 0.8)], 4)[1:] == []  # same place: one read
+
+
+def test_variant_is_the_skipped_duplicate_of_a_candidate():
+    import numpy as np
+
+    from anpr import reader
+    from anpr.localize import Candidate
+
+    def cand(box, score):
+        x, y, w, h = box
+        corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+        return Candidate(corners, box, "dark", score=score)
+
+    a, dup, other, weak_dup = cand((10, 10, 100, 30), 0.8), cand((12, 8, 100, 34), 0.6), cand((300, 10, 100, 30), 0.5), cand((10, 10, 96, 30), 0.1)
+    cands = [a, dup, other, weak_dup]
+    chosen = reader._pick(cands, 4)
+    assert [c is dup for c in chosen] == [False, False] and chosen[1] is other
+    assert reader._variant(cands, chosen, a) is dup
+    assert reader._variant(cands, chosen, other) is None  # nothing overlaps it
+    # A duplicate scoring under VARIANT_RATIO of the candidate is not worth a reading.
+    assert reader._variant([a, weak_dup], [a], a) is None
