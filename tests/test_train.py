@@ -15,7 +15,7 @@ from anpr.cli import main  # noqa: E402
 from anpr.normalize import CLASSES  # noqa: E402
 
 
-def _tiny_tree(root, classes="AB017", per_class=8):
+def _tiny_tree(root, classes="AB017", per_class=8, spacing=1):
     """A few dozen Hershey-font crops in class folders, two 'sources'."""
     rng = np.random.default_rng(0)
     for src in ("s1", "s2"):
@@ -25,7 +25,7 @@ def _tiny_tree(root, classes="AB017", per_class=8):
             for k in range(per_class):
                 img = np.full((44, 30), int(rng.integers(180, 255)), np.uint8)
                 cv2.putText(img, ch, (3, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.1, int(rng.integers(0, 60)), 2)
-                cv2.imwrite(str(d / f"{src}-{k:05d}.png"), img)
+                cv2.imwrite(str(d / f"{src}-{k * spacing:05d}.png"), img)
     return root
 
 
@@ -105,3 +105,37 @@ def test_missing_extra_is_one_line(tmp_path, monkeypatch):
 def test_train_needs_data():
     r = CliRunner().invoke(main, ["train", "--epochs", "1"])
     assert r.exit_code != 0 and "DATA" in r.output
+
+
+@pytest.mark.slow
+def test_evaluate_pairs_reports_separability(trained, tmp_path):
+    pytest.importorskip("sklearn")
+    _, out, _ = trained
+    data = _tiny_tree(tmp_path / "d", classes="A0", per_class=12, spacing=25)  # one sheet group per crop
+    r = CliRunner().invoke(main, ["evaluate", str(data), "--model", str(out / "chars.onnx"), "--split", "all",
+                                  "--out", str(tmp_path / "ev"), "--pairs", "A0"])
+    assert r.exit_code == 0, r.output
+    # Hershey "A" and "0" differ: each source's crops separate them (12+12 crops each, 5 folds).
+    lines = [ln for ln in r.output.splitlines() if "A vs 0" in ln]
+    assert len(lines) == 2
+    assert all(float(ln.split(":")[1].split()[0]) >= 0.9 for ln in lines), lines
+
+
+def test_evaluate_bad_pairs_is_a_usage_error(tmp_path):
+    data = _tiny_tree(tmp_path / "d", classes="A", per_class=2)
+    r = CliRunner().invoke(main, ["evaluate", str(data), "--pairs", "O0,X"])
+    assert r.exit_code == 2
+    assert "'X'" in r.output and "Traceback" not in r.output
+
+
+def test_separability_of_identical_glyphs_is_chance():
+    pytest.importorskip("sklearn")
+    from anpr.train.evaluate import separability
+
+    rng = np.random.default_rng(1)
+    x = rng.random((120, 28, 28, 1)).astype(np.float32)  # both classes from one distribution
+    y = np.repeat([CLASSES.index("I"), CLASSES.index("1")], 60)
+    acc, n = separability(x, y, [str(i) for i in range(120)], ("I", "1"))
+    assert n == 60 and 0.3 <= acc <= 0.7
+    with pytest.raises(ValueError, match="unknown class"):
+        separability(x, y, [str(i) for i in range(120)], ("I", "?"))
