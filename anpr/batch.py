@@ -453,7 +453,7 @@ def read_records(
         Reader to use when ``workers == 1``.
     """
     paths = list(paths)
-    if scheduler:
+    if scheduler is not None and scheduler != "":
         from .distributed import map_read
 
         if max_pixels != DEFAULT_MAX_PIXELS:
@@ -767,6 +767,23 @@ def run_batch(
     """
     t0 = time.perf_counter()
     images, skipped = find_images(folder)
+    client = None
+    if scheduler and isinstance(scheduler, str):
+        from .distributed import connect
+
+        # Before the output is touched: an unreachable cluster leaves no empty file.
+        client = scheduler = connect(scheduler)
+    try:
+        return _run(folder, output, images, skipped, t0, workers=workers, reader_kwargs=reader_kwargs, crop=crop,
+                    max_pixels=max_pixels, resume=resume, overwrite=overwrite, scheduler=scheduler,
+                    on_start=on_start, on_record=on_record)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run(folder, output, images, skipped, t0, *, workers, reader_kwargs, crop, max_pixels, resume, overwrite,
+         scheduler, on_start, on_record) -> BatchSummary:
     done = prepare_output(output, resume=resume, overwrite=overwrite)
     summary = BatchSummary(output=os.fspath(output), skipped_files=skipped)
     done_keys = {_key(r["image"]) for r in done}

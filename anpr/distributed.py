@@ -157,6 +157,18 @@ def map_read(
     return _stream(dd, paths, scheduler, key, crop, send_bytes, window, max_pixels)
 
 
+def connect(address: str) -> Any:
+    """A ``distributed.Client`` for ``address``; `SchedulerError` when unreachable.
+
+    `anpr.batch.run_batch` connects with this before it opens its output, so that an
+    unreachable cluster leaves no file behind.
+    """
+    dd = require("dask.distributed", "dask")
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"scheduler address must be a non-empty string like 'tcp://host:8786', got {address!r}")
+    return _connect(dd, address)
+
+
 def _connect(dd: Any, address: str) -> Any:
     try:
         return dd.Client(address)

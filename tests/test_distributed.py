@@ -132,3 +132,18 @@ def test_worker_crash_fails_only_that_photo(cluster, monkeypatch):
     assert [r["image"] for r in records] == ["a.jpg", "x.bad", "b.jpg"]
     assert records[0]["error"] is None and records[2]["error"] is None
     assert "crashed" in records[1]["error"]
+
+
+def test_batch_with_unreachable_scheduler_leaves_no_output(tmp_path):
+    import dask
+
+    from anpr.batch import run_batch
+    from anpr.distributed import SchedulerError
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jpg").write_bytes(b"not read")
+    out = tmp_path / "out.jsonl"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(SchedulerError, match="cannot reach"):
+            run_batch(tmp_path / "in", out, scheduler="tcp://127.0.0.1:1")
+    assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "in"]
