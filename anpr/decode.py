@@ -6,7 +6,10 @@ formats -- data in ``anpr/regions/<region>.json`` -- settle look-alike pairs
 probability of its best consistent reading, and a *strict* region (one whose
 formats are exhaustive, like Brazil's) may also drop a few spurious characters
 (a bolt, a logo) to fit a pattern. A non-strict region only overrides the
-argmax when the pattern reading is nearly as likely.
+argmax when the pattern reading is nearly as likely. Without a region,
+`decode_formats` lets the formats of all regions settle only the digits read in
+place of a look-alike letter (1/I, 8/B, ...), and only when the reading as is
+fits no format at all.
 
 Region file format::
 
@@ -40,6 +43,21 @@ MAX_DROPS = 2
 
 LOOSE_RATIO = 0.01
 """A non-strict region's reading must be at least this fraction as likely as the argmax."""
+
+LOOKALIKE_LETTERS = {"1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
+"""Letter that a digit read by the classifier may really be (`decode_formats`). Only
+this direction: letters like I and B are rare in the character data, so the
+classifier's look-alike errors lean towards the digit (a plain bar reads about
+``1: 0.72, I: 0.22`` whether it is an I or a 1 in a bar-shaped font)."""
+
+LOOKALIKE_RATIO = 0.05
+"""`decode_formats` considers the letter when its probability is at least this
+fraction of the digit's..."""
+
+BAR_RATIO = 0.15
+"""... and this fraction for ``1``/``I``: a true ``1`` in a plain-bar font keeps ``I``
+near a third of its probability, so the usual ratio would let the formats alone
+decide every bar. An ``I`` on the development data never went under 0.13."""
 
 _EPS = 1e-6
 
@@ -175,6 +193,135 @@ def _fit(logp: np.ndarray, mask: np.ndarray, max_drops: int) -> tuple[float, lis
             j -= 1
         i -= 1
     return float(score[n, m]), keep[::-1], cls[::-1]
+
+
+@lru_cache(maxsize=None)
+def _all_formats() -> tuple[tuple[str, np.ndarray], ...]:
+    """Every pattern of every region file, once each."""
+    out: dict[str, np.ndarray] = {}
+    for key in available_regions():
+        reg = load_region(key)
+        for pat, mask in zip(reg.patterns, reg.masks):
+            out.setdefault(pat, mask)
+    return tuple(out.items())
+
+
+_OZ = [CLASSES.index("O"), CLASSES.index("0")]
+
+
+def decode_formats(probs: np.ndarray, groups: list[int] | None = None) -> Decoded:
+    """Region-free decoding: the argmax, with digits read in place of a look-alike letter
+    settled by the plate formats of all regions.
+
+    A digit whose look-alike letter (`LOOKALIKE_LETTERS`) is a close enough second
+    (`LOOKALIKE_RATIO`, `BAR_RATIO` for ``1``/``I``) may become that letter:
+
+    * when the reading as is fits no known format (``O`` and ``0`` counted as one),
+      the most probable reading that fits one wins;
+    * with ``groups`` (one id per character: the runs of glyphs that the plate's
+      spacing sets apart, see `anpr.recognize.spacing_groups`), a digit inside the
+      text (not at either end, where bolts and frame edges read as ``1``) whose group
+      holds letters only becomes a letter where the text then still fits a format
+      (``NYI-3834``: both ``LLNNNNN`` and ``LLLNNNN`` are formats, the dash decides).
+
+    Nothing else changes, so a plate in an unlisted format is read as before.
+
+    Examples
+    --------
+    >>> p = np.full((7, 36), 0.001)
+    >>> for i, c in enumerate("RK776AI"): p[i, CLASSES.index(c)] = 0.9
+    >>> p[6, CLASSES.index("1")], p[6, CLASSES.index("I")] = 0.72, 0.22   # a bar
+    >>> decode_argmax(p).text, decode_formats(p).text, decode_formats(p).pattern
+    ('RK776A1', 'RK776AI', 'LLNNNLL')
+    >>> p[6, CLASSES.index("I")] = 0.05             # a 1 with a flag stays a 1
+    >>> decode_formats(p).text
+    'RK776A1'
+    >>> p = np.full((7, 36), 0.001)
+    >>> for i, c in enumerate("NY13834"): p[i, CLASSES.index(c)] = 0.9
+    >>> p[2, CLASSES.index("I")] = 0.25
+    >>> decode_formats(p).text, decode_formats(p, [0, 0, 0, 1, 1, 1, 1]).text
+    ('NY13834', 'NYI3834')
+    """
+    p = _check(probs)
+    plain = decode_argmax(p)
+    n = len(p)
+    if groups is not None and len(groups) != n:
+        raise ValueError(f"groups must give one id per character ({n}), got {len(groups)}")
+    if n == 0:
+        return plain
+    top = p.argmax(axis=1)
+    formats = [(pat, mask) for pat, mask in _all_formats() if len(pat) == n]
+    if not formats:
+        return plain
+    letters = np.full(n, -1)
+    for i, t in enumerate(top):
+        letter = LOOKALIKE_LETTERS.get(CLASSES[t])
+        if letter is not None:
+            j = CLASSES.index(letter)
+            if p[i, j] >= (BAR_RATIO if letter == "I" else LOOKALIKE_RATIO) * p[i, t]:
+                letters[i] = j
+    if not (letters >= 0).any():
+        return plain
+    if not _fits(top, formats):
+        return _best_fit(p, top, letters, formats) or plain
+    if groups is None:
+        return plain
+    cls = top.copy()
+    for i in np.flatnonzero(letters[1:-1] >= 0) + 1:  # an end glyph may be a bolt or frame
+        mates = [k for k in range(n) if groups[k] == groups[i] and k != i]
+        if mates and all(CLASSES[cls[k]].isalpha() for k in mates):
+            trial = cls.copy()
+            trial[i] = letters[i]
+            if _fits(trial, formats):
+                cls = trial
+    if (cls == top).all():
+        return plain
+    return Decoded("".join(CLASSES[c] for c in cls), p[np.arange(n), cls], tuple(range(n)), _fits(cls, formats))
+
+
+def _fits(cls: np.ndarray, formats: list) -> str | None:
+    """The first format that the classes fit (``O`` and ``0`` counted as one), or None."""
+    if not formats:
+        return None
+    n = len(cls)
+    stack = _stacked(n)  # (formats, n, 36), same order as `formats`
+    ok = stack[:, np.arange(n), cls]
+    oz = np.isin(cls, _OZ)
+    if oz.any():
+        ok[:, oz] |= stack[:, oz][:, :, _OZ].any(axis=2)
+    hit = np.flatnonzero(ok.all(axis=1))
+    return formats[hit[0]][0] if hit.size else None
+
+
+@lru_cache(maxsize=None)
+def _stacked(n: int) -> np.ndarray:
+    """Masks of all formats of length ``n`` as one array, in `_all_formats` order."""
+    return np.stack([mask for pat, mask in _all_formats() if len(pat) == n])
+
+
+def _best_fit(p: np.ndarray, top: np.ndarray, letters: np.ndarray, formats: list) -> Decoded | None:
+    """Most probable reading that fits a format, changing only digits to their letters."""
+    n = len(p)
+    allowed = np.zeros((n, len(CLASSES)), bool)
+    allowed[np.arange(n), top] = True
+    allowed[np.ix_(np.isin(top, _OZ), _OZ)] = True
+    swap = np.flatnonzero(letters >= 0)
+    allowed[swap, letters[swap]] = True
+    logp = np.log(np.clip(p, _EPS, 1.0))
+    best = None
+    for pat, mask in formats:
+        ok = mask & allowed
+        if not ok.any(axis=1).all():
+            continue
+        # The argmax where the format takes it (keeps O/0 as read), else the letter.
+        cls = np.where(ok[np.arange(n), top], top, np.where(ok, logp, -np.inf).argmax(axis=1))
+        score = float(logp[np.arange(n), cls].sum())
+        if best is None or score > best[0]:
+            best = (score, cls, pat)
+    if best is None:
+        return None
+    _, cls, pat = best
+    return Decoded("".join(CLASSES[c] for c in cls), p[np.arange(n), cls], tuple(range(n)), pat)
 
 
 def decode(probs: np.ndarray, region: str | None = None) -> Decoded:

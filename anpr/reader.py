@@ -13,7 +13,8 @@ stops early once it holds a confident reading and the remaining candidates look 
 worse. A weak reading gets a second chance from the same plate proposed as another
 rectangle (`VARIANT_BELOW`). A confidently read plate of at most `WIDE_MAX_LEN` characters is read a second
 time with wider margins, which wins when it finds more characters (an end glyph the
-first crop cut off). A plate is
+first crop cut off), and a third time wider still when that crop's edge cuts through
+a glyph (`WIDER_PAD_X`, `EDGE_INK`). A plate is
 reported when its confidence passes `MIN_CONFIDENCE` (the photo's best reading:
 `MIN_BEST`); of overlapping readings the most confident whole one is kept
 (`LENGTH_PRIOR`: a piece of a plate reads as confidently as the plate).
@@ -78,6 +79,15 @@ of glyphs grows into the plate, short of its frame."""
 
 WIDE_PAD_X = 0.7
 """Side margin of the second, wider reading of a plate read confidently."""
+
+WIDER_PAD_X = 1.0
+"""Side margin of a third reading, made when the wider crop cuts through a glyph-like
+stroke at either edge (`EDGE_INK`): the plate's end glyph lies beyond a crest, a dash
+or a gap the candidate stopped at."""
+
+EDGE_INK = 0.5
+"""Contrast at a crop's side edge, as a fraction of the glyphs' (see
+`anpr.recognize.ink_at_edges`), above which a glyph is taken to be cut there."""
 
 WIDE_MIN = 0.5
 """Readings at least this confident get the second, wider reading..."""
@@ -282,14 +292,35 @@ class PlateReader:
             # touching it) is often left out of the row: read once more with wider
             # margins; that reading wins only when it finds more characters, nearly
             # as confidently (else the frame, now in view, is the likelier "more").
-            wide = self._read_quad(gray, cand, WIDE_PAD_X, debug, f"{k}w")
+            first, info = plate, {}
+            wide = self._read_quad(gray, cand, WIDE_PAD_X, debug, f"{k}w", info)
             if wide is not None and len(wide.text) > len(plate.text) and _rank(wide) >= WIDE_RATIO * _rank(plate):
                 plate = wide
+            if (
+                len(plate.text) <= WIDE_MAX_LEN
+                and max(info.get("edge_ink", (0.0, 0.0))) > EDGE_INK
+                and WIDER_PAD_X > WIDE_PAD_X
+            ):
+                # Something like a glyph is cut by the wider crop's edge: a plate whose
+                # end glyph lies past a crest or a dash. Read wider still; that
+                # reading must hold the first one whole (no frame edge read instead).
+                wider = self._read_quad(gray, cand, WIDER_PAD_X, debug, f"{k}ww")
+                if (
+                    wider is not None
+                    and len(wider.text) > len(plate.text)
+                    and _norm(first.text) in _norm(wider.text)
+                    and _rank(wider) >= WIDE_RATIO * _rank(first)
+                ):
+                    plate = wider
         return plate
 
-    def _read_quad(self, gray: np.ndarray, cand, pad_x: float, debug: dict | None, k) -> Plate | None:
+    def _read_quad(
+        self, gray: np.ndarray, cand, pad_x: float, debug: dict | None, k, info: dict | None = None
+    ) -> Plate | None:
+        """Read one candidate with side margins ``pad_x`` (of its height); ``info``, when
+        given, receives ``"edge_ink"``: `anpr.recognize.ink_at_edges` of the crop read."""
         from . import localize as L
-        from .recognize import recognize_plate
+        from .recognize import ink_at_edges, recognize_plate
 
         quad = cand.row if cand.row is not None else cand.corners
         w, h = L.quad_size(quad)
@@ -305,6 +336,8 @@ class PlateReader:
             debug[f"3-plate-{k}"] = plate_img
         if pt is None:
             return None
+        if info is not None:
+            info["edge_ink"] = ink_at_edges(plate_img, [b for _, _, b in pt.chars])
         chars = []
         for ch, p, (x, y, w, h) in pt.chars:
             pts = L.map_points(to_image, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
@@ -356,6 +389,10 @@ def _variant(cands: list, chosen: list, cand):
 LENGTH_PRIOR = {4: 0.75, 5: 0.85}
 """Weight of a reading by its length when overlapping readings compete: a piece of a
 plate (the digits after a dash or an emblem) reads as confidently as the whole."""
+
+
+def _norm(text: str) -> str:
+    return text.replace("O", "0")
 
 
 def _rank(p: Plate) -> float:

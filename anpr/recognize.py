@@ -2,8 +2,10 @@
 
 `recognize_plate` segments the plate (several hypotheses), classifies every
 character crop of every hypothesis in one batched classifier call, decodes each
-hypothesis (optionally with a region's plate formats) and keeps the one with the
-highest confidence. The confidence combines the classifier's character
+hypothesis (with a region's plate formats, or without a region with the formats of
+all regions settling digit/letter look-alikes only) and keeps the one with the
+highest confidence. An end glyph that is doubtful, or tall enough to be the plate's
+frame edge (`TALL_END`), is also weighed left out. The confidence combines the classifier's character
 probabilities with the geometric quality of the segmentation, so that a grille,
 a sign or a headlight -- which may still yield a row of blobs -- scores low.
 """
@@ -15,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .decode import Decoded, decode, load_region
+from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region
 from .localize import iou
 from .normalize import CLASSES
 from .segment import Box, cut_chars, find_segmentations
@@ -41,6 +43,14 @@ MISSING_FACTOR = 0.6
 END_DOUBT = 0.4
 """An end glyph the classifier is less sure of than this may be no character at all."""
 
+GROUP_GAP = 0.3
+"""A gap wider than the row's median gap by this fraction of the glyph height (a dash,
+a crest, a space) separates two groups of glyphs (`spacing_groups`)."""
+
+TALL_END = 1.15
+"""An end glyph this much taller than the row's median glyph may be the plate's frame
+edge (it reads as a confident ``1``), however sure the classifier is."""
+
 MIN_SEGMENTATION_SCORE = 0.12
 """Hypotheses less regular than this are no plate text, whatever the classifier says."""
 
@@ -52,15 +62,21 @@ SAME_BOX_IOU = 0.85
 _O, _ZERO = CLASSES.index("O"), CLASSES.index("0")
 
 
-def _sure(probs: np.ndarray, text: str) -> np.ndarray:
+def _sure(probs: np.ndarray, text: str, lookalikes: bool = False) -> np.ndarray:
     """Probability of each chosen character, counting O and 0 as one character.
 
     Plates (and their labels) use the letter O and the digit zero
     interchangeably, so a glyph split evenly between them is a sure reading.
+    With ``lookalikes``, a letter chosen over its look-alike digit (the plate
+    formats settled it, see `anpr.decode.decode_formats`) counts both, too.
     """
     p = probs[np.arange(len(text)), [CLASSES.index(c) for c in text]].astype(np.float64)
     oz = np.array([c in "O0" for c in text])
     p[oz] = probs[oz][:, _O] + probs[oz][:, _ZERO]
+    if lookalikes:
+        for i, t in enumerate(probs.argmax(axis=1)):
+            if LOOKALIKE_LETTERS.get(CLASSES[t]) == text[i]:
+                p[i] += probs[i, t]
     return np.clip(p, 0.0, 1.0)
 
 
@@ -109,6 +125,87 @@ class PlateText:
     rows: list[int] = field(default_factory=list)
 
 
+def ink_at_edges(plate: np.ndarray, boxes: list[Box]) -> tuple[float, float]:
+    """How much glyph-like contrast touches the left and right edge of a plate crop.
+
+    Looks at a strip about a third of a glyph wide at each side, between the glyphs'
+    median top and bottom, and gives its contrast (95th - 5th percentile) as a
+    fraction of the glyphs' own: near 0 for plain plate background and for a uniform
+    dark surround (the car beyond the plate), near 1 when strokes and background
+    meet there -- often a glyph that the crop cut through.
+
+    Parameters
+    ----------
+    plate : ndarray
+        Gray ``(H, W)`` plate crop.
+    boxes : list of (x, y, w, h)
+        The glyphs read in it, in its pixel coordinates.
+
+    Examples
+    --------
+    >>> img = np.full((20, 60), 200, np.uint8)
+    >>> img[5:15, 10:13] = img[5:15, 30:33] = img[5:15, 58:] = 20   # two glyphs, one cut
+    >>> img[5:7, 10:20] = img[5:7, 30:40] = 20
+    >>> ink_at_edges(img, [(10, 5, 10, 10), (30, 5, 10, 10)])
+    (0.0, 1.0)
+    """
+    g = np.asarray(plate)
+    if g.ndim != 2 or not boxes:
+        raise ValueError(f"plate must be a 2-D gray image with glyph boxes, got shape {g.shape} and {len(boxes)} boxes")
+    inner = np.concatenate([g[y : y + h, x : x + w].ravel() for x, y, w, h in boxes]).astype(np.float32)
+    if inner.size == 0:
+        return 0.0, 0.0
+    ref = max(1.0, float(np.percentile(inner, 95) - np.percentile(inner, 5)))
+    y0 = max(0, int(_median([b[1] for b in boxes])))
+    y1 = max(y0 + 1, int(_median([b[1] + b[3] for b in boxes])))
+    k = max(2, round(0.3 * _median([b[2] for b in boxes])))
+    band = g[y0:y1].astype(np.float32)
+    out = []
+    for strip in (band[:, :k], band[:, -k:]):
+        spread = float(np.percentile(strip, 95) - np.percentile(strip, 5)) if strip.size else 0.0
+        out.append(round(min(1.0, spread / ref), 4))
+    return out[0], out[1]
+
+
+def spacing_groups(boxes: list[Box], rows: list[int] | None = None) -> list[int]:
+    """Group id of each glyph: runs of glyphs that the plate's spacing sets apart.
+
+    A new group starts after a gap wider than the median gap by `GROUP_GAP` of the
+    median glyph height, and at each new text row (``rows``: glyphs per row).
+
+    Examples
+    --------
+    >>> spacing_groups([(0, 0, 8, 20), (10, 0, 8, 20), (30, 0, 8, 20), (40, 0, 8, 20)])
+    [0, 0, 1, 1]
+    >>> spacing_groups([(0, 0, 8, 20), (10, 0, 8, 20), (0, 30, 8, 20), (10, 30, 8, 20)], [2, 2])
+    [0, 0, 1, 1]
+    """
+    if not boxes:
+        return []
+    gaps = [b[0] - (a[0] + a[2]) for a, b in zip(boxes, boxes[1:])]
+    wide = (_median(gaps) if gaps else 0.0) + GROUP_GAP * _median([b[3] for b in boxes])
+    starts = set(np.cumsum(rows)[:-1].tolist()) if rows else set()
+    out = [0]
+    for i, gap in enumerate(gaps, start=1):
+        out.append(out[-1] + int(gap > wide or i in starts))
+    return out
+
+
+def _sub_rows(rows: list[int], sub: list[int]) -> list[int]:
+    """Glyphs per text row among the kept glyph indices ``sub``."""
+    if len(rows) < 2:
+        return []
+    bounds = np.cumsum(rows)
+    return np.bincount(np.searchsorted(bounds, sub, side="right"), minlength=len(rows)).tolist()
+
+
+def _median(v: list) -> float:
+    """Median of a short list (np.median's overhead dwarfs a handful of values)."""
+    v = sorted(float(x) for x in v)
+    n = len(v)
+    return 0.5 * (v[(n - 1) // 2] + v[n // 2]) if n else 0.0
+
+
 def plate_confidence(char_probs: np.ndarray, segmentation_score: float) -> float:
     """Plate confidence from the chosen characters' probabilities and segmentation quality.
 
@@ -141,7 +238,9 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         `anpr.normalize.CLASSES` order, e.g. `anpr.classify.CharClassifier`.
     region : str or None
         Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide the
-        decoding; None reads the plain most likely characters.
+        decoding; None reads the most likely characters, a digit turned into its
+        look-alike letter only where that alone fits a known format of any region
+        (`anpr.decode.decode_formats`).
 
     Returns
     -------
@@ -187,25 +286,37 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
 
     def consider(s, sub: list[int]) -> Decoded | None:
         ids = [index[s.boxes[k]] for k in sub]
-        d = decode(uprobs[ids], region)
+        if region is not None:
+            d = decode(uprobs[ids], region)
+        else:
+            d = decode_formats(uprobs[ids], spacing_groups([s.boxes[k] for k in sub], _sub_rows(s.rows, sub)))
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
             return None
-        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text), s.score)
+        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, region is None), s.score)
         d = Decoded(d.text, d.probs, tuple(sub[k] for k in d.keep), d.pattern)
         if strict and d.pattern is None:
             conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread
         cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}])
         return d
 
+    frames: set[int] = set()  # end boxes tall enough to be the plate's frame
     for s in segs:
         d = consider(s, list(range(len(s.boxes))))
         # A doubtful glyph at either end is more often a picture or a sticker
         # beside the text than a character: also weigh the reading without it.
         if d is not None:
             keep = list(d.keep)
-            while len(keep) > MIN_CHARS and _top(uprobs[index[s.boxes[keep[0]]]]) < END_DOUBT:
+            tall = TALL_END * float(np.median([s.boxes[k][3] for k in keep]))
+            for k in (keep[0], keep[-1]):
+                if s.boxes[k][3] > tall:
+                    frames.add(index[s.boxes[k]])
+
+            def doubt(k: int) -> bool:
+                return _top(uprobs[index[s.boxes[k]]]) < END_DOUBT or index[s.boxes[k]] in frames
+
+            while len(keep) > MIN_CHARS and doubt(keep[0]):
                 keep = keep[1:]
-            while len(keep) > MIN_CHARS and _top(uprobs[index[s.boxes[keep[-1]]]]) < END_DOUBT:
+            while len(keep) > MIN_CHARS and doubt(keep[-1]):
                 keep = keep[:-1]
             if len(keep) < len(d.keep):
                 consider(s, keep)
@@ -214,7 +325,12 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     for c in cands:
         for o in cands:
             extra = o[3] - c[3]
-            if c[3] < o[3] and min(_top(uprobs[e]) for e in extra) >= END_DOUBT and o[1].score >= 0.8 * c[1].score:
+            if (
+                c[3] < o[3]
+                and min(_top(uprobs[e]) for e in extra) >= END_DOUBT
+                and not extra & frames
+                and o[1].score >= 0.8 * c[1].score
+            ):
                 c[0] *= MISSING_FACTOR
                 break
     if not cands:

@@ -105,3 +105,57 @@ def test_region_file_validation(tmp_path, monkeypatch):
             D.load_region("yy")
     finally:
         D.load_region.cache_clear()
+
+
+def bar(text: str, pos: int, p_one: float = 0.72, p_i: float = 0.22) -> np.ndarray:
+    """``text`` with a bar at ``pos`` that the classifier reads as 1, I a close second."""
+    m = probs_for(text)
+    m[pos] = 0.06 / 34
+    m[pos, CLASSES.index("1")], m[pos, CLASSES.index("I")] = p_one, p_i
+    return m
+
+
+@pytest.mark.parametrize("truth, pos", [("RK776AI", 6), ("SI819AK", 1), ("JIT7463", 1), ("AIB1234", 1)])
+def test_formats_settle_a_bar_without_region(truth, pos):
+    m = bar(truth, pos)
+    assert D.decode(m).text == truth.replace("I", "1")  # the argmax misses the letter
+    d = D.decode_formats(m)
+    assert d.text == truth and d.pattern is not None
+    assert d.keep == tuple(range(len(truth)))
+
+
+def test_formats_need_a_close_letter():
+    # a 1 with a flag (I far behind) stays a digit, whatever the formats say
+    assert D.decode_formats(bar("RK776AI", 6, 0.95, 0.03)).text == "RK776A1"
+    # B/8 is looser than I/1: a letter B a tenth as likely as 8 still counts
+    m = probs_for("RK605AB", confusions={6: ("8", 0.9)})
+    m[6, CLASSES.index("B")] = 0.09
+    assert D.decode(m).text == "RK605A8"
+    assert D.decode_formats(m).text == "RK605AB"
+
+
+def test_formats_leave_fitting_and_unknown_readings_alone():
+    # fits a format (NLLLNNN) as read: the leading 1 stays, close as I is
+    assert D.decode_formats(bar("1ADL132", 0, 0.6, 0.35)).text == "1ADL132"
+    # no format fits even with the letter: read as is
+    assert D.decode_formats(bar("UH1F0F", 2, 0.6, 0.35)).text == "UH1F0F"
+    # letters are never turned into digits: QUILLS stays
+    m = probs_for("QUILLS", confusions={2: ("I", 0.7)})
+    m[2, CLASSES.index("1")] = 0.25
+    assert D.decode_formats(m).text == "QUILLS"
+    # O and 0 count as one: a reading with O in a digit position fits as read
+    assert D.decode_formats(probs_for("RK0O9AN")).text == "RK0O9AN"
+    assert D.decode_formats(np.zeros((0, 36))).text == ""
+
+
+def test_spacing_groups_settle_a_bar_that_fits_either_way():
+    # NY1-3834 fits LLNNNNN as read; the dash puts the bar among letters: LLL-NNNN
+    m = bar("NYI3834", 2)
+    assert D.decode_formats(m).text == "NY13834"
+    assert D.decode_formats(m, [0, 0, 0, 1, 1, 1, 1]).text == "NYI3834"
+    # ...but not when the bar's group holds a digit too
+    assert D.decode_formats(m, [0, 0, 1, 1, 1, 1, 1]).text == "NY13834"
+    # an end glyph is left alone (bolts and frame edges read as 1 there)
+    assert D.decode_formats(bar("1FNY881", 0), [0, 0, 0, 0, 1, 1, 1]).text == "1FNY881"
+    with pytest.raises(ValueError, match="one id per character"):
+        D.decode_formats(m, [0, 1])

@@ -1,0 +1,69 @@
+"""The ends of a plate's text: glyphs past a crest or a dash, and frame edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from anpr.reader import PlateReader  # noqa: E402
+from anpr.recognize import ink_at_edges, recognize_plate  # noqa: E402
+from conftest import read_labels  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader()
+
+
+def _same(a: str, b: str) -> bool:
+    return a.replace("O", "0") == b.replace("O", "0")
+
+
+def test_ink_at_edges_sees_a_cut_stroke_not_background():
+    img = np.full((30, 90), 210, np.uint8)
+    boxes = []
+    for x in (12, 32, 52):
+        img[8:22, x : x + 3] = 30  # an "L": stem and foot
+        img[19:22, x : x + 10] = 30
+        boxes.append((x, 8, 10, 14))
+    left, right = ink_at_edges(img, boxes)
+    assert left == 0.0 and right == 0.0
+    img[8:22, 88:] = 30  # a glyph the crop cut through at the right edge: its stem...
+    img[8:11, 86:] = 30  # ...and its top bar
+    left, right = ink_at_edges(img, boxes)
+    assert left == 0.0 and right > 0.5
+    img[:, 86:] = 30  # the dark car beyond the plate is no glyph
+    assert ink_at_edges(img, boxes)[1] == 0.0
+    with pytest.raises(ValueError, match="2-D gray"):
+        ink_at_edges(np.zeros((4, 4, 3), np.uint8), boxes)
+    with pytest.raises(ValueError, match="boxes"):
+        ink_at_edges(img, [])
+
+
+@pytest.mark.parametrize("image", ["test_094.jpg", "test_096.jpg"])
+def test_end_glyph_past_a_crest_or_dash_is_read(reader, data_dir, image):
+    # The candidate stops at a crest (RK|069AV) or before the last glyph (RK735A|S);
+    # the wider crop cuts through that glyph, which asks for a wider reading still.
+    label = next(r["plate"] for r in read_labels(data_dir / "scenes" / "eu" / "labels.csv") if r["image"] == image)
+    plates = reader.read(data_dir / "scenes" / "eu" / image)
+    assert plates and _same(plates[0].text, label)
+
+
+@pytest.mark.parametrize("image", ["ct863.png", "la7.png", "pa118.png"])
+def test_frame_edge_beside_the_text_is_not_a_glyph(reader, data_dir, image):
+    # The plate's frame edge at either end is a tall bar that reads as a sure "1".
+    label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
+    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier)
+    assert got is not None and _same(got.text, label)
+
+
+def test_spacing_groups_split_at_dashes_and_rows():
+    from anpr.recognize import spacing_groups
+
+    row = [(0, 0, 10, 20), (12, 0, 10, 20), (24, 0, 10, 20), (44, 0, 10, 20), (56, 0, 10, 20)]
+    assert spacing_groups(row) == [0, 0, 0, 1, 1]
+    assert spacing_groups(row[:3]) == [0, 0, 0]
+    assert spacing_groups(row[:3], [1, 2]) == [0, 1, 1]
+    assert spacing_groups([]) == []
