@@ -34,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -71,7 +72,13 @@ class Candidate:
     @property
     def size(self) -> tuple[float, float]:
         """Upright ``(width, height)`` of the candidate's rectangle."""
-        return quad_size(self.corners)
+        # Cached: the proposer's sort and the cheap score ask for it again and again.
+        # Keyed on the corners object, so assigning new corners recomputes it (changing
+        # the array in place does not).
+        cached = self.__dict__.get("_size")
+        if cached is None or cached[0] is not self.corners:
+            cached = self.__dict__["_size"] = (self.corners, quad_size(self.corners))
+        return cached[1]
 
     @property
     def angle(self) -> float:
@@ -90,9 +97,16 @@ def quad_size(corners: np.ndarray) -> tuple[float, float]:
     (10.0, 4.0)
     """
     c = np.asarray(corners, np.float64).reshape(4, 2)
-    w = float(np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / 2
-    h = float(np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / 2
-    return w, h
+    e = c[_EDGE_TO] - c[_EDGE_FROM]  # top, bottom, left, right edge vectors
+    # np.linalg.norm of a vector is sqrt(v.dot(v)); the same dot (a BLAS call that may
+    # fuse multiply-adds) keeps the result bit-identical, without norm's checks.
+    top, bottom, left, right = e
+    return ((math.sqrt(top.dot(top)) + math.sqrt(bottom.dot(bottom))) / 2,
+            (math.sqrt(left.dot(left)) + math.sqrt(right.dot(right))) / 2)
+
+
+_EDGE_FROM = np.array([0, 3, 0, 1])
+_EDGE_TO = np.array([1, 2, 3, 2])
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -132,6 +146,54 @@ def order_corners(pts: np.ndarray) -> np.ndarray:
 _NEXT = np.array([1, 2, 3, 0])
 _FROM = np.array([[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 0, 1], [3, 0, 1, 2]])
 """``_FROM[k]``: the 4 corners in order starting at corner ``k``."""
+
+
+def _clockwise(p: np.ndarray) -> np.ndarray:
+    """``(n, 4, 2)`` float32 corners sorted clockwise (y down) around their centre."""
+    d = p - p.mean(axis=1, keepdims=True)
+    idx = np.argsort(np.arctan2(d[..., 1], d[..., 0]), axis=1)
+    return np.take_along_axis(p, idx[..., None], axis=1)
+
+
+def _order_corners_many(pts: np.ndarray) -> np.ndarray:
+    """`order_corners` of ``(n, 4, 2)`` rectangles at once (the proposer makes ~100 a
+    photo; one call each is mostly NumPy overhead). Same float32 operations, same result.
+
+    >>> r = np.array([[[10, 0], [0, 0], [0, 5], [10, 5]], [[0, 0], [3, 9], [0, 10], [-3, 1]]], np.float32)
+    >>> all(np.array_equal(o, order_corners(q)) for o, q in zip(_order_corners_many(r), r))
+    True
+    """
+    p = _clockwise(np.asarray(pts, np.float32).reshape(-1, 4, 2))
+    e = p[:, _NEXT] - p
+    length = np.hypot(e[..., 0], e[..., 1])
+    longest = length >= length.max(axis=1, keepdims=True) * 0.999
+    k = np.argmax(np.where(longest, e[..., 0] / np.maximum(length, 1e-9), -np.inf), axis=1)
+    return np.take_along_axis(p, _FROM[k][..., None], axis=1)
+
+
+def _upright_corners_many(pts: np.ndarray) -> np.ndarray:
+    """Corners of ``(n, 4, 2)`` near-square boxes, each one's top edge the one closest
+    to horizontal (pieces of a plate: no long side to go by)."""
+    p = _clockwise(np.asarray(pts, np.float32).reshape(-1, 4, 2))
+    e = p[:, _NEXT] - p
+    k = np.argmax(e[..., 0] / np.maximum(np.hypot(e[..., 0], e[..., 1]), 1e-9), axis=1)
+    return np.take_along_axis(p, _FROM[k][..., None], axis=1)
+
+
+def _tilt_ok(c: np.ndarray) -> np.ndarray:
+    """Which ``(n, 4, 2)`` ordered quadrilaterals have a top edge within `MAX_TILT`."""
+    d = c[:, 1] - c[:, 0]
+    return ~(np.abs(np.degrees(np.arctan2(d[:, 1], d[:, 0]))) > MAX_TILT)
+
+
+def _bounding_boxes(c: np.ndarray, shape: tuple) -> list[tuple[int, int, int, int]]:
+    """`bounding_box` of each of ``(n, 4, 2)`` quadrilaterals, clipped to ``shape``
+    (min, max, floor and ceil are exact, so the boxes are the same)."""
+    c = np.asarray(c, np.float64)
+    lo = np.maximum(np.floor(c.min(axis=1)), 0.0)
+    hi = np.minimum(np.ceil(c.max(axis=1)), [float(shape[1]), float(shape[0])])
+    size = np.maximum(hi - lo, 0.0)
+    return [(int(x0), int(y0), int(w), int(h)) for (x0, y0), (w, h) in zip(lo.tolist(), size.tolist())]
 
 
 def bounding_box(corners: np.ndarray, shape: tuple | None = None) -> tuple[int, int, int, int]:
@@ -204,20 +266,23 @@ def _blobs(resp: np.ndarray, close_w: int, close_h: int, factors: Sequence[float
     ck = cv2.getStructuringElement(cv2.MORPH_RECT, (close_w, close_h))
     ok = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     rects = []
+    # Closing and opening (max and min filters) commute with a threshold, so the gray
+    # response is closed and opened once for all levels: the same masks as thresholding
+    # first and closing and opening each.
+    resp = cv2.morphologyEx(cv2.morphologyEx(resp, cv2.MORPH_CLOSE, ck), cv2.MORPH_OPEN, ok)
     # Several thresholds: one global level either swallows a faint plate in texture or
     # drops it; every level that isolates it yields the same box, removed by dedupe.
+    area, min_rect, fill = cv2.contourArea, cv2.minAreaRect, _OPTS["fill"]  # ~800 contours a photo
     for f in factors:
         _, bw = cv2.threshold(resp, max(12.0, f * t), 255, cv2.THRESH_BINARY)
-        bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, ck)
-        bw = cv2.morphologyEx(bw, cv2.MORPH_OPEN, ok)
         contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
-            a = cv2.contourArea(c)
+            a = area(c)
             if a < 30:
                 continue
-            r = cv2.minAreaRect(c)
+            r = min_rect(c)
             # A closed row of glyphs fills most of its rectangle; texture does not.
-            if a >= _OPTS["fill"] * r[1][0] * r[1][1]:
+            if a >= fill * r[1][0] * r[1][1]:
                 rects.append(r)
     return rects
 
@@ -291,37 +356,29 @@ def propose(
         for pol in polarities:
             op = cv2.MORPH_BLACKHAT if pol == "dark" else cv2.MORPH_TOPHAT
             hat = cv2.morphologyEx(g, op, kern)
+            wholes, parts = [], []
             for rect in _blobs(hat, _OPTS["cw"], _OPTS["ch"], _OPTS["factors"]):
                 (rw, rh) = rect[1]
                 if not h_lo <= min(rw, rh) <= h_hi:
                     continue
                 long_, short = max(rw, rh) / s, min(rw, rh) / s
-                whole = plate_like(long_, short, W, H)
+                if plate_like(long_, short, W, H):
+                    wholes.append(cv2.boxPoints(rect))
                 # Short blobs (two glyphs and a crest: "RK", "GWT") are kept aside as
                 # pieces that merge_neighbours may join to the rest of their plate.
-                if not whole and not (7 <= short and 0.6 * short <= long_ <= PLATE_ASPECT[0] * short):
+                elif 7 <= short and 0.6 * short <= long_ <= PLATE_ASPECT[0] * short:
+                    parts.append(cv2.boxPoints(rect))
+            # The corner maths of all blobs at once: per blob it is NumPy overhead.
+            for boxes, arrange, dest in ((wholes, _order_corners_many, out), (parts, _upright_corners_many, pieces)):
+                if not boxes:
                     continue
-                c = order_corners(cv2.boxPoints(rect) / s) if whole else _upright_corners(rect, s)
-                d = c[1] - c[0]
-                if abs(np.degrees(np.arctan2(d[1], d[0]))) > MAX_TILT:
-                    continue
-                (out if whole else pieces).append(Candidate(c, bounding_box(c, (H, W)), pol, scale=s))
+                c = arrange(np.stack(boxes) / s)
+                c = c[_tilt_ok(c)]
+                dest += [Candidate(q, b, pol, scale=s) for q, b in zip(c, _bounding_boxes(c, (H, W)))]
     out = dedupe(out)
     out = dedupe(out + merge_neighbours(out + dedupe(pieces), W, H))
-    out.sort(key=lambda c: -np.prod(c.size))
+    out.sort(key=lambda c: -(c.size[0] * c.size[1]))  # the value np.prod gives, cheaper
     return out[:max_candidates]
-
-
-def _upright_corners(rect, s: float) -> np.ndarray:
-    """Corners of a near-square cv2 box, its top edge the one closest to horizontal."""
-    import cv2
-
-    p = cv2.boxPoints(rect) / s
-    d = p - p.mean(axis=0)
-    p = p[np.argsort(np.arctan2(d[:, 1], d[:, 0]))]
-    e = p[_NEXT] - p
-    k = int(np.argmax(e[:, 0] / np.maximum(np.hypot(e[:, 0], e[:, 1]), 1e-9)))
-    return p[_FROM[k]].astype(np.float32)
 
 
 def merge_neighbours(cands: list[Candidate], image_w: int, image_h: int, passes: int = 2) -> list[Candidate]:
@@ -346,25 +403,29 @@ def merge_neighbours(cands: list[Candidate], image_w: int, image_h: int, passes:
         h = (np.linalg.norm(c[:, 3] - c[:, 0], axis=1) + np.linalg.norm(c[:, 2] - c[:, 1], axis=1)) / 2
         d = ctr[None, :, :] - ctr[:, None, :]  # d[i, j] = centre j - centre i
         along = np.einsum("ijk,ik->ij", d, u)
-        across = np.abs(d[:, :, 0] * -u[:, None, 1] + d[:, :, 1] * u[:, None, 0])
         hm = (h[:, None] + h[None, :]) / 2
         gap = along - (w[:, None] + w[None, :]) / 2
+        # Few pairs are in line and close: the other tests run on those only, element by
+        # element the same operations as on the whole matrix.
+        i, j = np.nonzero((along > 0) & (gap <= 1.5 * hm))
+        hi, hj, hm, gap = h[i], h[j], hm[i, j], gap[i, j]
+        across = np.abs(d[i, j, 0] * -u[i, 1] + d[i, j, 1] * u[i, 0])
         ok = (
-            (along > 0)
-            & (np.maximum(h[:, None], h[None, :]) <= 1.4 * np.minimum(h[:, None], h[None, :]))
-            & (np.abs(u @ u.T) >= np.cos(np.radians(8)))
+            (np.maximum(hi, hj) <= 1.4 * np.minimum(hi, hj))
+            & (np.abs(u @ u.T)[i, j] >= np.cos(np.radians(8)))
             & (across <= 0.35 * hm)
             & (gap >= -0.3 * hm)
-            & (gap <= 1.5 * hm)
         )
-        new: list[Candidate] = []
-        for i, j in zip(*np.nonzero(ok)):
-            r = cv2.minAreaRect(np.vstack([c[i], c[j]]).astype(np.float32))
-            corners = order_corners(cv2.boxPoints(r))
-            cand = Candidate(corners, bounding_box(corners, (image_h, image_w)), pool[i].polarity, scale=pool[i].scale)
-            cw, ch = cand.size
-            if plate_like(cw, ch, image_w, image_h):
-                new.append(cand)
+        pairs = list(zip(i[ok], j[ok]))
+        if not pairs:
+            break
+        pts = np.stack([cv2.boxPoints(cv2.minAreaRect(np.vstack([c[i], c[j]]).astype(np.float32))) for i, j in pairs])
+        corners = _order_corners_many(pts)
+        keep = [k for k, q in enumerate(corners) if plate_like(*quad_size(q), image_w, image_h)]
+        new = []
+        for k, box in zip(keep, _bounding_boxes(corners[keep], (image_h, image_w))):
+            first = pool[pairs[k][0]]
+            new.append(Candidate(corners[k], box, first.polarity, scale=first.scale))
         if not new:
             break
         made += new
@@ -377,14 +438,11 @@ def dedupe(cands: list[Candidate], thr: float = _DEDUPE) -> list[Candidate]:
     if not cands:
         return []
     boxes = np.array([c.box for c in cands], np.float64)
-    pol = np.array([c.polarity == "dark" for c in cands])
-    m = box_iou_matrix(boxes, boxes)
+    over = box_iou_matrix(boxes, boxes) > thr
     keep = np.ones(len(cands), bool)
     for i in range(len(cands)):
         if keep[i]:
-            dup = m[i] > thr
-            dup[: i + 1] = False
-            keep &= ~dup
+            keep[i + 1 :] &= ~over[i, i + 1 :]
     return [c for c, k in zip(cands, keep) if k]
 
 
@@ -415,11 +473,15 @@ def expand_corners(corners: np.ndarray, pad_x: float, pad_y: float) -> np.ndarra
     >>> expand_corners(np.array([[0, 0], [10, 0], [10, 4], [0, 4]], float), 0.1, 0.25).tolist()
     [[-1.0, -1.0], [11.0, -1.0], [11.0, 5.0], [-1.0, 5.0]]
     """
-    c = np.asarray(corners, np.float64).reshape(4, 2)
-    ux = ((c[1] - c[0]) + (c[2] - c[3])) / 2  # width vector
-    uy = ((c[3] - c[0]) + (c[2] - c[1])) / 2  # height vector
-    dx, dy = ux * pad_x, uy * pad_y
-    return np.array([c[0] - dx - dy, c[1] + dx - dy, c[2] + dx + dy, c[3] - dx + dy])
+    # Plain floats: the very float64 operations NumPy would do on 4 points, in the same
+    # order, at a fraction of the cost (called for every candidate scored).
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = np.asarray(corners, np.float64).reshape(4, 2).tolist()
+    pad_x, pad_y = float(pad_x), float(pad_y)
+    ux, uy = ((x1 - x0) + (x2 - x3)) / 2, ((y1 - y0) + (y2 - y3)) / 2  # width vector
+    vx, vy = ((x3 - x0) + (x2 - x1)) / 2, ((y3 - y0) + (y2 - y1)) / 2  # height vector
+    dxx, dxy, dyx, dyy = ux * pad_x, uy * pad_x, vx * pad_y, vy * pad_y
+    return np.array([[x0 - dxx - dyx, y0 - dxy - dyy], [x1 + dxx - dyx, y1 + dxy - dyy],
+                     [x2 + dxx + dyx, y2 + dxy + dyy], [x3 - dxx + dyx, y3 - dxy + dyy]])
 
 
 def rectify(
@@ -493,14 +555,26 @@ def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
     """Row-of-glyphs statistics of a small upright gray patch (see `cheap_score`)."""
     import cv2
 
-    H, W = patch.shape
+    return _glyph_stats(patch, _binarize(patch, polarity), cv2.mean(patch)[0])
+
+
+def _binarize(patch: np.ndarray, polarity: str) -> np.ndarray:
+    """Glyph pixels (255) of ``polarity`` in a small gray patch."""
+    import cv2
+
     flags = cv2.THRESH_BINARY_INV if polarity == "dark" else cv2.THRESH_BINARY
     if _OPTS["adaptive"]:
         # Local threshold: a global one joins dark glyphs to a dark car body around
         # the plate through its frame.
-        bw = cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, flags, _OPTS["block"], _OPTS["C"])
-    else:
-        t, bw = cv2.threshold(patch, 0, 255, flags | cv2.THRESH_OTSU)
+        return cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, flags, _OPTS["block"], _OPTS["C"])
+    return cv2.threshold(patch, 0, 255, flags | cv2.THRESH_OTSU)[1]
+
+
+def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
+    """`glyph_stats` of a patch's glyph mask ``bw``; ``m_all`` is the patch's mean."""
+    import cv2
+
+    H, W = patch.shape
     # 16-bit labels (a patch has < 2**16 pixels) make the labelling ~40 % faster;
     # only the stats are used.
     n, _, st, _ = cv2.connectedComponentsWithStats(bw, connectivity=8, ltype=cv2.CV_16U)
@@ -508,52 +582,90 @@ def glyph_stats(patch: np.ndarray, polarity: str) -> dict:
     nfg = cv2.countNonZero(bw)
     if 0 < nfg < bw.size:
         m_fg = cv2.mean(patch, mask=bw)[0]
-        m_all = cv2.mean(patch)[0]
         m_bg = (m_all * bw.size - m_fg * nfg) / (bw.size - nfg)
         contrast = abs(m_fg - m_bg) / 255.0
     else:
         contrast = 0.0
     if len(st) == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
-    x, y, w, h, a = st.T.astype(np.float64)
-    # Solid bars are allowed only when thin (the I and 1 of some fonts).
-    ok = (h >= 0.3 * H) & (h <= 0.92 * H) & (w <= 1.2 * h) & (w >= 0.08 * h) & (a >= 0.12 * w * h)
-    ok &= (a <= 0.9 * w * h) | (w <= 0.35 * h)
-    if ok.sum() >= 2:
+    heights = st[:, 3]
+    tall = ((heights >= 0.3 * H) & (heights <= 0.92 * H)).nonzero()[0]
+    # The few blobs of a glyph's height as plain ints: per blob, Python's float maths is
+    # NumPy's (same IEEE operations, exact int-float comparisons) at a fraction of the
+    # overhead on such tiny arrays. Solid bars are allowed only when thin (the I and 1
+    # of some fonts).
+    blobs = [(x, y, w, h) for x, y, w, h, a in st[tall].tolist()
+             if w <= 1.2 * h and w >= 0.08 * h and a >= 0.12 * w * h and (a <= 0.9 * w * h or w <= 0.35 * h)]
+    if len(blobs) >= 2:
         # Keep the largest group of similar heights: a plate's glyphs share one size.
-        hm = _median(h[ok])
-        ok &= np.abs(h - hm) <= 0.25 * hm
-    k = int(ok.sum())
+        hm = _median([b[3] for b in blobs])
+        blobs = [b for b in blobs if abs(b[3] - hm) <= 0.25 * hm]
+    k = len(blobs)
     if k == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
-    hm = float(h[ok].mean())
-    xc, yc = x[ok] + w[ok] / 2, y[ok] + h[ok] / 2
+    x, y, w, h = (np.array(v, np.float64) for v in zip(*blobs))
+    # Sums of whole (and half) pixel counts are exact in float64, so these means are
+    # those of np.mean, without its overhead.
+    hm = float(h.sum()) / k
+    xc, yc = x + w / 2, y + h / 2
     # The glyph row as a parallelogram along the fitted centre line: it fixes the
     # residual tilt of the candidate's rectangle and drops its frame and margins.
-    slope, icpt = (np.polyfit(xc, yc, 1) if k >= 3 and np.ptp(xc) > 0 else (0.0, float(yc.mean())))
-    slope = float(np.clip(slope, -0.3, 0.3))
-    half = float(h[ok].max()) / 2
-    x0, x1 = float(x[ok].min()), float((x[ok] + w[ok]).max())
+    slope, icpt = _fit_line(xc, yc) if k >= 3 and xc.max() > xc.min() else (0.0, float(yc.sum()) / k)
+    slope = min(max(float(slope), -0.3), 0.3)
+    half = float(h.max()) / 2
+    x0, x1 = float(x.min()), float((x + w).max())
     row = np.array([[x0, slope * x0 + icpt - half], [x1, slope * x1 + icpt - half],
                     [x1, slope * x1 + icpt + half], [x0, slope * x0 + icpt + half]])
     return {
         "row": row,
         "n": k,
         "contrast": contrast,
-        "hstd": float(h[ok].std() / hm),
-        "ystd": float(yc.std() / hm) if k > 1 else 1.0,
+        "hstd": _std(h) / hm,
+        "ystd": _std(yc) / hm if k > 1 else 1.0,
         "hfrac": hm / H,
-        "cover": float((x[ok] + w[ok]).max() - x[ok].min()) / W,
+        "cover": float(x1 - x0) / W,
     }
 
 
+def _fit_line(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.polyfit(x, y, 1)``: its very arrays and least-squares call, without its
+    checks (a closed-form fit would round differently).
+
+    >>> x, y = np.array([1.0, 2.5, 4.0, 7.0]), np.array([3.0, 3.5, 5.0, 4.0])
+    >>> np.array_equal(_fit_line(x, y), np.polyfit(x, y, 1))
+    True
+    """
+    lhs = np.empty((len(x), 2))  # np.vander(x, 2)
+    lhs[:, 0] = x
+    lhs[:, 1] = 1.0
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    return np.linalg.lstsq(lhs, y, rcond=len(x) * _EPS)[0] / scale
+
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _std(v: np.ndarray) -> float:
+    """``np.std`` of a 1-D float64 array: the same operations in the same order
+    (mean, squared deviations, their sum), without its overhead.
+
+    >>> v = np.array([3.0, 1.5, 2.25, 7.0])
+    >>> _std(v) == float(np.std(v))
+    True
+    """
+    d = v - v.sum() / len(v)
+    return math.sqrt(float(np.square(d).sum()) / len(v))
+
+
 def _median(v: np.ndarray) -> float:
-    """``np.median`` of a 1-D array, without its overhead (called per patch).
+    """``np.median`` of a 1-D array or a list of numbers, without its overhead (called per
+    patch).
 
     >>> _median(np.array([3.0, 1.0, 2.0])), _median(np.array([4.0, 1.0, 2.0, 3.0]))
     (2.0, 2.5)
     """
-    s = np.sort(v)
+    s = sorted(v)
     m = len(s) // 2
     return float(s[m]) if len(s) % 2 else float((s[m - 1] + s[m]) / 2)
 
@@ -598,8 +710,12 @@ def _score_patch(gray: np.ndarray, cand: Candidate, side_h: float) -> tuple[dict
     # Both polarities: a whole light plate is proposed by the top-hat, yet its glyphs
     # are dark.
     best: dict = {}
+    m_all = cv2.mean(patch)[0]
+    bw = _binarize(patch, "dark")
     for pol in ("dark", "light"):
-        g = glyph_stats(patch, pol)
+        # The light mask is the dark one inverted: both compare each pixel with the same
+        # local (or Otsu) level, one with > and the other with <=.
+        g = _glyph_stats(patch, bw if pol == "dark" else cv2.bitwise_not(bw), m_all)
         g["cover"] = min(1.0, g["cover"] * (1 + 2 * side))  # as a fraction of the blob
         f = _stats_score(g)
         if not best or f["score"] > best["score"]:

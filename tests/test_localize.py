@@ -154,3 +154,96 @@ def test_find_candidates_scores_only_the_largest_proposals():
     assert sorted(np.prod(c.size) for c in some) == sorted(area[:5])
     with pytest.raises(ValueError, match="max_scored"):
         L.find_candidates(img, max_scored=0)
+
+
+# ----------------------------------------------------------------------------- fast paths
+# The proposer and the cheap score take shortcuts (batched corner maths, shared
+# morphology, plain-float statistics) that must give exactly what the plain NumPy /
+# OpenCV formulation gives: these compare the two bit for bit.
+
+
+def _random_rects(n: int, seed: int = 0) -> list:
+    rng = np.random.default_rng(seed)
+    rects = []
+    for _ in range(n):
+        h = rng.uniform(3, 120)
+        aspect = rng.uniform(0.5, 1.5) if rng.random() < 0.5 else rng.uniform(1.2, 10)
+        angle = float(rng.integers(-90, 91)) if rng.random() < 0.3 else rng.uniform(-90, 90)
+        size = (h * aspect, h) if rng.random() < 0.5 else (h, h * aspect)
+        rects.append(((rng.uniform(-20, 2000), rng.uniform(-20, 1500)), size, angle))
+    return rects
+
+
+def test_batched_corner_maths_equals_one_rectangle_at_a_time():
+    rects = _random_rects(3000)
+    s = 400 / 1920
+    pts = np.stack([cv2.boxPoints(r) for r in rects]) / s
+    many = L._order_corners_many(pts)
+    tilt_ok = L._tilt_ok(many)
+    boxes = L._bounding_boxes(many, (1500, 2000))
+    for i, p in enumerate(pts):
+        one = L.order_corners(p)
+        assert many[i].dtype == one.dtype and np.array_equal(many[i], one)
+        d = one[1] - one[0]
+        assert bool(tilt_ok[i]) == (not abs(np.degrees(np.arctan2(d[1], d[0]))) > L.MAX_TILT)
+        assert boxes[i] == L.bounding_box(one, (1500, 2000))
+    up = L._upright_corners_many(pts)
+    assert up.dtype == np.float32 and up.shape == pts.shape
+    # The top edge of an upright box is its most horizontal one.
+    e = np.roll(up, -1, axis=1) - up
+    cos = e[..., 0] / np.hypot(e[..., 0], e[..., 1])
+    assert np.array_equal(cos.argmax(axis=1), np.zeros(len(up), int))
+
+
+def test_quad_size_is_the_norm_of_its_edges():
+    rng = np.random.default_rng(1)
+    for q in rng.uniform(-500, 2500, (2000, 4, 2)):
+        w = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+        h = float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+        assert L.quad_size(q) == (w, h)
+
+
+def test_candidate_size_follows_new_corners():
+    c = L.Candidate(np.array([[0, 0], [10, 0], [10, 4], [0, 4]], np.float32), (0, 0, 10, 4), "dark")
+    assert c.size == (10.0, 4.0)
+    c.corners = np.array([[0, 0], [20, 0], [20, 5], [0, 5]], np.float32)
+    assert c.size == (20.0, 5.0)
+
+
+def test_blobs_close_once_for_all_threshold_levels():
+    # Closing and opening commute with a threshold: the shared gray morphology gives the
+    # masks that thresholding first and closing and opening each level would.
+    img, _ = synthetic_scene(10.0)
+    hat = cv2.morphologyEx(img, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 7)))
+    noise = np.random.default_rng(2).integers(0, 60, hat.shape).astype(np.uint8)
+    for resp in (hat, cv2.add(hat, noise)):
+        ck = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 3))
+        ok = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+        shared = cv2.morphologyEx(cv2.morphologyEx(resp, cv2.MORPH_CLOSE, ck), cv2.MORPH_OPEN, ok)
+        for level in (12.0, 20.5, 37.0, 80.0):
+            one = cv2.threshold(resp, level, 255, cv2.THRESH_BINARY)[1]
+            one = cv2.morphologyEx(cv2.morphologyEx(one, cv2.MORPH_CLOSE, ck), cv2.MORPH_OPEN, ok)
+            assert np.array_equal(cv2.threshold(shared, level, 255, cv2.THRESH_BINARY)[1], one)
+
+
+def test_glyph_statistics_helpers_equal_numpy():
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        k = int(rng.integers(1, 30))
+        v = rng.integers(0, 600, k) / 2.0
+        assert L._std(v) == float(np.std(v))
+        x, y = rng.integers(0, 512, k) + rng.integers(0, 9, k) / 2.0, rng.integers(0, 64, k) / 2.0
+        if k >= 3 and np.ptp(x) > 0:
+            assert np.array_equal(L._fit_line(x, y), np.polyfit(x, y, 1))
+        assert L._median(list(v)) == float(np.median(v))
+    for _ in range(50):
+        patch = rng.integers(0, 256, (32, int(rng.integers(8, 300))), dtype=np.uint8)
+        assert np.array_equal(cv2.bitwise_not(L._binarize(patch, "dark")), L._binarize(patch, "light"))
+
+
+def test_glyph_stats_of_a_synthetic_row():
+    patch = np.full((32, 200), 220, np.uint8)
+    cv2.putText(patch, "AB1234", (6, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 20, 2)
+    g = L.glyph_stats(patch, "dark")
+    assert 5 <= g["n"] <= 7 and g["contrast"] > 0.5 and g["hstd"] < 0.2
+    assert L.glyph_stats(patch, "light")["n"] <= 2
