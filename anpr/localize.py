@@ -594,7 +594,7 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     # NumPy's (same IEEE operations, exact int-float comparisons) at a fraction of the
     # overhead on such tiny arrays. Solid bars are allowed only when thin (the I and 1
     # of some fonts).
-    blobs = [(x, y, w, h) for x, y, w, h, a in st[tall].tolist()
+    blobs = [(x, y, w, h, a) for x, y, w, h, a in st[tall].tolist()
              if w <= 1.2 * h and w >= 0.08 * h and a >= 0.12 * w * h and (a <= 0.9 * w * h or w <= 0.35 * h)]
     if len(blobs) >= 2:
         # Keep the largest group of similar heights: a plate's glyphs share one size.
@@ -603,7 +603,9 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     k = len(blobs)
     if k == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
-    x, y, w, h = (np.array(v, np.float64) for v in zip(*blobs))
+    # Solid thin bars: the I and 1 of a plate, or every "glyph" of a fence or grille.
+    bars = sum(1 for _, _, bw_, bh, a in blobs if bw_ <= 0.35 * bh and a >= 0.6 * bw_ * bh)
+    x, y, w, h = (np.array(v, np.float64) for v in list(zip(*blobs))[:4])
     # Sums of whole (and half) pixel counts are exact in float64, so these means are
     # those of np.mean, without its overhead.
     hm = float(h.sum()) / k
@@ -619,6 +621,7 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     return {
         "row": row,
         "n": k,
+        "bars": bars / k,
         "contrast": contrast,
         "hstd": _std(h) / hm,
         "ystd": _std(yc) / hm if k > 1 else 1.0,
@@ -733,8 +736,17 @@ def _stats_score(f: dict) -> dict:
     line = float(np.exp(-3 * f["ystd"]) * np.exp(-3 * f["hstd"]))
     fill = min(1.0, f["cover"] / 0.6)
     size = 1.0 if 0.35 <= f["hfrac"] <= 0.85 else 0.6
-    return dict(f, score=float(count * line * fill * size * min(1.0, f["contrast"] / 0.25)))
+    # A row made mostly of solid bars is a fence, a grille or a radiator, not text.
+    fence = FENCE_PENALTY if f.get("bars", 0.0) > FENCE_BARS else 1.0
+    return dict(f, score=float(count * line * fill * size * fence * min(1.0, f["contrast"] / 0.25)))
 
+
+FENCE_BARS = 0.5
+"""A glyph row in which more than this fraction of the glyphs are solid thin bars..."""
+
+FENCE_PENALTY = 0.3
+"""... has its cheap score multiplied by this (development scenes: us 58.7 -> 59.4 %
+exact, false plates 0.19 -> 0.16 per photo; eu and br unchanged)."""
 
 MAX_SCORED = 60
 """Most candidates (the largest) that `find_candidates` scores. Scoring costs about
