@@ -58,8 +58,8 @@ def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed
             part, st = ds.plate_crops(folder, progress=bar.update)
         stats[f"plates/{Path(folder).name}"] = st
         click.echo(
-            f"{folder}: {st['kept']} of {st['plates']} plates segmented into len(text) boxes that fit "
-            f"the text ({st.get('misfit', 0)} more with a bar-thin box labelled other than I/1) -> {st['crops']} crops"
+            f"{folder}: {st['kept']} of {st['plates']} plates segmented into exactly len(text) "
+            f"boxes -> {st['crops']} crops"
         )
         allset.extend(part)
     synth = None
@@ -262,13 +262,11 @@ def _model_card(meta: dict, res: dict) -> str:
         "decided before training. The rest is split 80/20 (by group, seeded) into train and validation; "
         "early stopping on validation loss. Synthetic glyphs are used for training only.",
         "- plate crops: each labelled plate is cut with `anpr.segment.segment_plate` / `cut_chars` and "
-        "kept only when the segmenter returns exactly `len(text)` boxes and no bar-thin box "
-        "(width <= 0.3 x height) is labelled other than I or 1 (`datasets.boxes_fit_text`).",
+        "kept only when the segmenter returns exactly `len(text)` boxes.",
         "",
     ]
     for src, st in meta["plate_stats"].items():
-        lines.append(f"  - {src}: {st['kept']} of {st['plates']} plates kept ({st.get('misfit', 0)} dropped by "
-                     f"the shape check), {st['crops']} crops")
+        lines.append(f"  - {src}: {st['kept']} of {st['plates']} plates kept, {st['crops']} crops")
     lines += ["", "### Data (train + validation)", ""] + counts_table(meta["counts_train_val"])
     lines += ["", f"train {meta['n_train']} / validation {meta['n_val']} crops", ""]
     lines += ["### Held-out test data", ""] + counts_table(meta["counts_test"])

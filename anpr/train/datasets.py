@@ -199,34 +199,6 @@ def read_plate_labels(folder: str | Path) -> list[tuple[Path, str]]:
     return rows
 
 
-BAR_RATIO = 0.3
-"""A segmented box at most this wide (as a fraction of its height) is a bar..."""
-
-BAR_CLASSES = "I1"
-"""... which only these classes are drawn as. Elsewhere in ``plates/br`` 29 of 335 boxes
-labelled D, 18 of 1,190 labelled 0 and 9 of 332 labelled Q were bars: the segmenter
-had found the right number of boxes, but not the right glyphs (a frame edge counted,
-a glyph lost), which would teach the CNN (and score it on) wrong labels."""
-
-
-def boxes_fit_text(text: str, boxes: Sequence) -> bool:
-    """Whether segmented ``boxes`` ``(x, y, w, h)`` can hold the characters of ``text``.
-
-    They cannot when the counts differ, or when a bar-thin box is labelled with a
-    character that is never drawn as a bar.
-
-    >>> boxes_fit_text("1AB", [(0, 0, 3, 20), (5, 0, 12, 20), (20, 0, 12, 20)])
-    True
-    >>> boxes_fit_text("DAB", [(0, 0, 3, 20), (5, 0, 12, 20), (20, 0, 12, 20)])
-    False
-    >>> boxes_fit_text("AB", [(0, 0, 12, 20)])
-    False
-    """
-    if len(boxes) != len(text):
-        return False
-    return all(ch in BAR_CLASSES or w > BAR_RATIO * h for ch, (_, _, w, h) in zip(text, boxes))
-
-
 def plate_crops(
     folder: str | Path,
     segment: Callable[[np.ndarray], list] | None = None,
@@ -237,9 +209,9 @@ def plate_crops(
 ) -> tuple[CharSet, dict[str, int]]:
     """Label real crops by segmenting labelled plate images.
 
-    A plate is kept only when the segmenter finds exactly ``len(text)`` boxes and
-    their shapes fit the text (`boxes_fit_text`), the case where box ``k`` can be
-    trusted to hold character ``k``. All crops of a plate share one group.
+    A plate is kept only when the segmenter finds exactly ``len(text)`` boxes, the one
+    case where box ``k`` can be trusted to hold character ``k``. All crops of a plate
+    share one group.
 
     Parameters
     ----------
@@ -255,8 +227,7 @@ def plate_crops(
     Returns
     -------
     (CharSet, dict)
-        The crops and ``{"plates", "kept", "crops", "misfit"}`` counts (``misfit``:
-        plates with the right number of boxes dropped by the shape check).
+        The crops and ``{"plates", "kept", "crops"}`` counts.
     """
     import cv2
 
@@ -268,7 +239,7 @@ def plate_crops(
     folder = Path(folder)
     source = source or f"plates/{folder.name}"
     out = CharSet()
-    stats = {"plates": 0, "kept": 0, "crops": 0, "misfit": 0}
+    stats = {"plates": 0, "kept": 0, "crops": 0}
     for path, text in read_plate_labels(folder):
         stats["plates"] += 1
         if progress:
@@ -281,9 +252,6 @@ def plate_crops(
         except Exception:  # noqa: BLE001 - a segmenter failure just drops the plate
             continue
         if len(boxes) != len(text):
-            continue
-        if not boxes_fit_text(text, boxes):
-            stats["misfit"] += 1
             continue
         crops = cut(img, boxes)
         stats["kept"] += 1
