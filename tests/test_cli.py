@@ -351,6 +351,13 @@ def test_benchmark_accuracy_small_set(data_dir, tmp_path):
     assert json.loads((out / "summary.json").read_text())["total"]["n"] == 3
 
 
+def test_benchmark_crop_folder_without_crop_is_usage_error(tmp_path):
+    (tmp_path / "labels.csv").write_text("image,plate\na.jpg,AB123\n")
+    r = _runner().invoke(main, ["benchmark", str(tmp_path), "--no-progress"])
+    assert r.exit_code == 2
+    assert "use --crop" in r.output and "internal error" not in r.output
+
+
 def test_benchmark_missing_dir_is_usage_error(tmp_path):
     assert _runner().invoke(main, ["benchmark", str(tmp_path / "nope")]).exit_code == 2
 

@@ -68,8 +68,13 @@ def benchmark(
                 if out_dir:
                     _write_json(Path(out_dir) / "speed.json", summary)
             else:
-                from ..benchmark import format_summary, run_benchmark
+                from ..benchmark import format_summary, load_labels, run_benchmark
 
+                for d in paths:  # a folder of the wrong kind is a usage error, said before any work
+                    try:
+                        load_labels(d, crop)
+                    except ValueError as exc:
+                        raise click.UsageError(str(exc)) from None
                 summary = run_benchmark(
                     paths,
                     crop=crop,
