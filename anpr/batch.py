@@ -432,6 +432,7 @@ def read_records(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     scheduler: str | None = None,
     reader: Any = None,
+    send_bytes: bool = False,
 ) -> Iterator[dict]:
     """Records for ``paths`` in input order, read in this process, a pool, or on Dask.
 
@@ -451,14 +452,20 @@ def read_records(
         ``anpr.distributed.map_read`` instead (``workers`` is then ignored).
     reader : PlateReader, optional
         Reader to use when ``workers == 1``.
+    send_bytes : bool
+        With ``scheduler``: send each file's bytes from here instead of its path, for
+        cluster nodes that do not see this filesystem.
     """
     paths = list(paths)
+    if send_bytes and not scheduler:
+        raise ValueError("send_bytes only applies with a Dask scheduler")
     if scheduler is not None and scheduler != "":
         from .distributed import map_read
 
         if max_pixels != DEFAULT_MAX_PIXELS:
             raise ValueError("a custom pixel limit is not supported with a Dask scheduler")
-        yield from map_read(paths, scheduler=scheduler, reader_kwargs=dict(reader_kwargs or {}), crop=crop)
+        yield from map_read(paths, scheduler=scheduler, reader_kwargs=dict(reader_kwargs or {}), crop=crop,
+                            send_bytes=send_bytes)
         return
     if workers <= 1 or len(paths) <= 1:
         if reader is None:
@@ -734,6 +741,7 @@ def run_batch(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     on_start: Callable[[int], Any] | None = None,
     on_record: Callable[[dict], Any] | None = None,
+    send_bytes: bool = False,
 ) -> BatchSummary:
     """Read every image under ``folder`` into ``output`` (see the module docstring).
 
@@ -747,6 +755,8 @@ def run_batch(
         Processes to read with (1: this process).
     scheduler : str, optional
         Dask scheduler address (see `read_records`).
+    send_bytes : bool
+        With ``scheduler``: send file bytes instead of paths (see `read_records`).
     resume, overwrite : bool
         Continue an existing output / replace it; with neither, an existing output
         is refused with `OutputExistsError`.
@@ -776,14 +786,14 @@ def run_batch(
     try:
         return _run(folder, output, images, skipped, t0, workers=workers, reader_kwargs=reader_kwargs, crop=crop,
                     max_pixels=max_pixels, resume=resume, overwrite=overwrite, scheduler=scheduler,
-                    on_start=on_start, on_record=on_record)
+                    on_start=on_start, on_record=on_record, send_bytes=send_bytes)
     finally:
         if client is not None:
             client.close()
 
 
 def _run(folder, output, images, skipped, t0, *, workers, reader_kwargs, crop, max_pixels, resume, overwrite,
-         scheduler, on_start, on_record) -> BatchSummary:
+         scheduler, on_start, on_record, send_bytes) -> BatchSummary:
     done = prepare_output(output, resume=resume, overwrite=overwrite)
     summary = BatchSummary(output=os.fspath(output), skipped_files=skipped)
     done_keys = {_key(r["image"]) for r in done}
@@ -811,6 +821,7 @@ def _run(folder, output, images, skipped, t0, *, workers, reader_kwargs, crop, m
             max_pixels=max_pixels,
             scheduler=scheduler,
             reader=reader,
+            send_bytes=send_bytes,
         ):
             writer.write(record)
             summary.add(record)

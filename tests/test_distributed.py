@@ -147,3 +147,35 @@ def test_batch_with_unreachable_scheduler_leaves_no_output(tmp_path):
         with pytest.raises(SchedulerError, match="cannot reach"):
             run_batch(tmp_path / "in", out, scheduler="tcp://127.0.0.1:1")
     assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "in"]
+
+
+@pytest.mark.slow
+def test_batch_cli_send_bytes_on_cluster(cluster, photos, local, tmp_path):
+    """`anpr batch --scheduler ADDR --send-bytes` writes the records of a local run."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from anpr.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in photos:
+        shutil.copy(p, src)
+    out = tmp_path / "out.jsonl"
+    r = CliRunner().invoke(main, ["batch", str(src), "-o", str(out), "--scheduler", cluster.scheduler_address,
+                                  "--send-bytes", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    got = {json.loads(line)["image"].rsplit("/", 1)[-1]: _comparable(json.loads(line)) for line in out.read_text().splitlines()}
+    want = {p.rsplit("/", 1)[-1]: rec for p, rec in zip(photos, local)}
+    assert {k: dict(v, image=None) for k, v in got.items()} == {k: dict(v, image=None) for k, v in want.items()}
+
+
+def test_send_bytes_needs_a_scheduler(tmp_path):
+    from click.testing import CliRunner
+
+    from anpr.cli import main
+
+    r = CliRunner().invoke(main, ["batch", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--send-bytes"])
+    assert r.exit_code == 2 and "--send-bytes needs --scheduler" in r.output

@@ -45,6 +45,11 @@ from ._common import (
     default=None,
     help="Read on a Dask cluster (tcp://host:8786) instead; needs anpr[dask].",
 )
+@click.option(
+    "--send-bytes",
+    is_flag=True,
+    help="With --scheduler: send the files' bytes from here, for workers that cannot see this filesystem.",
+)
 @click.option("--resume", is_flag=True, help="Continue an existing output: skip the images already in it.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @region_option
@@ -58,6 +63,7 @@ def batch(
     output: str,
     workers: int | None,
     scheduler: str | None,
+    send_bytes: bool,
     resume: bool,
     overwrite: bool,
     region: str | None,
@@ -83,6 +89,8 @@ def batch(
     """
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite cannot be used together")
+    if send_bytes and not scheduler:
+        raise click.UsageError("--send-bytes needs --scheduler")
     from ..batch import OutputExistsError, journal_path, run_batch
 
     bar = None
@@ -106,6 +114,7 @@ def batch(
                 output,
                 workers=workers or default_workers(),
                 scheduler=scheduler,
+                send_bytes=send_bytes,
                 resume=resume,
                 overwrite=overwrite,
                 reader_kwargs=reader_kwargs(model, region),
