@@ -303,6 +303,7 @@ def run_speed(
             progress(i + 1, len(photos))
 
     summary: dict[str, Any] = {
+        "per_set": _per_set(per_photo, dirs),
         "photos": len(per_photo),
         "errors": errors,
         "decode_ms": _percentiles([r["decode_ms"] for r in per_photo]),
@@ -345,6 +346,37 @@ def _check_targets(s: dict[str, Any]) -> dict[str, tuple[float | None, float, bo
     return {
         k: (v, TARGETS[k], None if v is None else bool(v <= TARGETS[k]))
         for k, v in values.items()
+    }
+
+
+def _per_set(per_photo: list[dict[str, Any]], dirs: Sequence[Path | str]) -> dict[str, dict[str, Any]]:
+    """Median decode/read ms and ratio percentiles per input folder (photos differ in
+    size between sets, and the ratio with them), for two folders or more.
+
+    >>> rows = [{"image": "a/1.jpg", "decode_ms": 1.0, "read_ms": 9.0, "ratio": 10.0},
+    ...         {"image": "b/2.jpg", "decode_ms": 2.0, "read_ms": 2.0, "ratio": 2.0}]
+    >>> _per_set(rows, ["a", "b"])["b"]["ratio"]["median"]
+    2.0
+    """
+    if len(dirs) < 2:
+        return {}
+    roots = [(str(d), Path(d).resolve()) for d in dirs]
+    groups: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in roots}
+    for r in per_photo:
+        img = Path(r["image"]).resolve()
+        for name, root in roots:
+            if img == root or root in img.parents:
+                groups[name].append(r)
+                break
+    return {
+        name: {
+            "photos": len(rows),
+            "decode_ms": _percentiles([r["decode_ms"] for r in rows]),
+            "read_ms": _percentiles([r["read_ms"] for r in rows]),
+            "ratio": _percentiles([r["ratio"] for r in rows]),
+        }
+        for name, rows in groups.items()
+        if rows
     }
 
 
@@ -391,6 +423,15 @@ def format_speed(summary: dict[str, Any]) -> str:
     ):
         st = summary[key]
         lines.append(f"{label:20} {st['median']:8.2f} {st['p90']:8.2f} {st['mean']:8.2f}")
+
+    per_set = summary.get("per_set") or {}
+    if per_set:
+        lines.append(f"{'per folder (median)':20} {'decode':>8} {'read':>8} {'ratio':>8} {'ratio p90':>9}")
+        for name, st in per_set.items():
+            lines.append(
+                f"  {name[-18:]:18} {st['decode_ms']['median']:8.2f} {st['read_ms']['median']:8.2f}"
+                f" {st['ratio']['median']:8.2f} {st['ratio']['p90']:9.2f}"
+            )
 
     def opt(v: float | None, fmt: str) -> str:
         return "n/a" if v is None else format(v, fmt)

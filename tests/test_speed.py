@@ -123,3 +123,16 @@ def test_cli_benchmark_speed_writes_report(samples_dir, tmp_path):
     report = json.loads((tmp_path / "speed.json").read_text())
     assert report["photos"] == 2 and len(report["per_photo"]) == 2
     assert report["peak_rss_mb"] > 10
+
+
+def test_per_set_groups_photos_by_folder(tmp_path):
+    dirs = [tmp_path / "eu", tmp_path / "br"]
+    rows = [{"image": str(dirs[0] / "a.jpg"), "decode_ms": 1.0, "read_ms": 20.0, "ratio": 21.0},
+            {"image": str(dirs[1] / "b.jpg"), "decode_ms": 10.0, "read_ms": 40.0, "ratio": 5.0},
+            {"image": str(dirs[1] / "c.jpg"), "decode_ms": 10.0, "read_ms": 60.0, "ratio": 7.0}]
+    from anpr.speed import _per_set
+
+    per = _per_set(rows, [str(d) for d in dirs])
+    assert [v["photos"] for v in per.values()] == [1, 2]
+    assert per[str(dirs[1])]["read_ms"]["median"] == 50.0
+    assert _per_set(rows, [str(dirs[0])]) == {}
