@@ -41,8 +41,11 @@ import numpy as np
 MIN_CONFIDENCE = 0.5
 """Readings below this confidence are not reported as plates..."""
 
-MIN_BEST = 0.3
-"""... except the best reading of a photo, kept down to this confidence."""
+MIN_BEST = 0.15
+"""... except the best reading of a photo, kept down to this confidence: a photo given
+to a plate reader usually shows a plate, and a weak reading of it still gives its box
+(development scenes, 0.3 -> 0.15: us detection 79.0 -> 83.2 %, character accuracy
+73.5 -> 74.7 %, false plates 0.17 -> 0.24 per photo, exact matches unchanged)."""
 
 MAX_READS = 4
 """Most candidates the CNN reads per photo."""
