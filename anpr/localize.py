@@ -780,7 +780,17 @@ def find_candidates(
         raise ValueError(f"max_scored must be >= 1 or None, got {max_scored}")
     gray = to_gray(image)
     cands = propose(gray, widths=widths) if max_scored is None else propose(gray, widths=widths, max_candidates=max_scored)
-    H, W = gray.shape
+    cands = score_candidates(gray, cands)
+    return cands if top is None else cands[:top]
+
+
+def score_candidates(gray: np.ndarray, cands: list[Candidate]) -> list[Candidate]:
+    """Set each candidate's cheap score (`cheap_score`); return them best first.
+
+    ``gray`` is the photo the candidates were proposed in (gray uint8). The sort is
+    stable: ties keep the order given.
+    """
+    H = gray.shape[0]
     for c in cands:
         c.score = cheap_score(gray, c)
         x, y, w, h = c.box
@@ -788,5 +798,4 @@ def find_candidates(
             # Text touching the top or bottom of the frame is a camera's caption
             # (time stamps) far more often than a plate.
             c.score *= _OPTS["edge_pen"]
-    cands.sort(key=lambda c: -c.score)
-    return cands if top is None else cands[:top]
+    return sorted(cands, key=lambda c: -c.score)
