@@ -55,18 +55,20 @@ N_FEATURES = len(GEOMETRY) + N_HOG
 RANKER_NAME = "ranker.json"
 
 
-def hog(patch: np.ndarray, cell: int = CELL, bins: int = BINS) -> np.ndarray:
-    """Histogram of oriented gradients of a gray patch, 2x2-cell blocks, L2-Hys.
+def hog(patches: np.ndarray, cell: int = CELL, bins: int = BINS) -> np.ndarray:
+    """Histograms of oriented gradients of gray patches, 2x2-cell blocks, L2-Hys.
 
     Parameters
     ----------
-    patch : ndarray
-        Gray ``(H, W)`` image; ``H`` and ``W`` multiples of ``cell``, at least two cells.
+    patches : ndarray
+        One gray patch ``(H, W)`` or a stack ``(N, H, W)``; ``H`` and ``W`` multiples
+        of ``cell``, at least two cells each.
 
     Returns
     -------
     ndarray
-        ``(H/cell - 1) * (W/cell - 1) * 4 * bins`` float32 values.
+        ``(H/cell - 1) * (W/cell - 1) * 4 * bins`` float32 values per patch:
+        shape ``(F,)`` for one patch, ``(N, F)`` for a stack.
 
     Examples
     --------
@@ -74,27 +76,39 @@ def hog(patch: np.ndarray, cell: int = CELL, bins: int = BINS) -> np.ndarray:
     >>> h = hog(p)
     >>> h.shape, float(h.max()) <= 0.2 + 1e-6
     ((1188,), True)
+    >>> hog(np.stack([p, p])).shape
+    (2, 1188)
     """
     import cv2
 
-    p = np.asarray(patch)
-    if p.ndim != 2 or p.shape[0] < 2 * cell or p.shape[1] < 2 * cell:
-        raise ValueError(f"patch must be a gray image of at least {2 * cell}x{2 * cell}, got shape {p.shape}")
-    if p.shape[0] % cell or p.shape[1] % cell:
-        raise ValueError(f"patch sides must be multiples of {cell}, got shape {p.shape}")
-    p = p.astype(np.float32)
-    gx = cv2.Sobel(p, cv2.CV_32F, 1, 0, ksize=1)
-    gy = cv2.Sobel(p, cv2.CV_32F, 0, 1, ksize=1)
-    mag, ang = cv2.cartToPolar(gx, gy, angleInDegrees=True)
+    P = np.asarray(patches)
+    one = P.ndim == 2
+    if one:
+        P = P[None]
+    if P.ndim != 3 or P.shape[1] < 2 * cell or P.shape[2] < 2 * cell:
+        raise ValueError(f"patches must be gray images of at least {2 * cell}x{2 * cell}, got shape {np.shape(patches)}")
+    if P.shape[1] % cell or P.shape[2] % cell:
+        raise ValueError(f"patch sides must be multiples of {cell}, got shape {np.shape(patches)}")
+    P = P.astype(np.float32)
+    n, h, w = P.shape
+    # Central differences, 0 on the border rows/columns: what cv2.Sobel(ksize=1) gives
+    # with its default reflect-101 border, for the whole stack at once.
+    gx = np.zeros_like(P)
+    gy = np.zeros_like(P)
+    gx[:, :, 1:-1] = P[:, :, 2:] - P[:, :, :-2]
+    gy[:, 1:-1, :] = P[:, 2:, :] - P[:, :-2, :]
+    mag, ang = cv2.cartToPolar(gx.reshape(n * h, w), gy.reshape(n * h, w), angleInDegrees=True)
     b = (ang * (bins / 180.0)).astype(np.int32) % bins
-    h, w = p.shape
-    onehot = np.zeros((h, w, bins), np.float32)
+    onehot = np.zeros((n * h, w, bins), np.float32)
     np.put_along_axis(onehot, b[..., None], mag[..., None], axis=2)
-    # Mean over each cell in one call: area resizing is a box filter plus subsampling.
-    cells = cv2.resize(onehot, (w // cell, h // cell), interpolation=cv2.INTER_AREA)
-    blk = np.concatenate([cells[:-1, :-1], cells[1:, :-1], cells[:-1, 1:], cells[1:, 1:]], axis=2)
-    blk = blk / np.sqrt((blk * blk).sum(axis=2, keepdims=True) + 1e-3)
-    return np.minimum(blk, 0.2).ravel()
+    # Mean over each cell: area resizing by a whole factor is a box mean; the patches
+    # are stacked in rows of whole cells, so no cell mixes two patches.
+    cells = cv2.resize(onehot, (w // cell, n * h // cell), interpolation=cv2.INTER_AREA)
+    cells = cells.reshape(n, h // cell, w // cell, bins)
+    blk = np.concatenate([cells[:, :-1, :-1], cells[:, 1:, :-1], cells[:, :-1, 1:], cells[:, 1:, 1:]], axis=3)
+    blk = blk / np.sqrt((blk * blk).sum(axis=3, keepdims=True) + 1e-3)
+    out = np.minimum(blk, 0.2).reshape(n, -1)
+    return out[0] if one else out
 
 
 def candidate_patch(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
@@ -123,6 +137,9 @@ def candidate_features(gray: np.ndarray, cands: Sequence) -> np.ndarray:
         raise ValueError(f"gray must be a 2-D image, got shape {g.shape}")
     H, W = g.shape
     out = np.zeros((len(cands), N_FEATURES), np.float32)
+    if not len(cands):
+        return out
+    out[:, len(GEOMETRY):] = hog(np.stack([candidate_patch(g, c.corners) for c in cands]))
     for i, c in enumerate(cands):
         w, h = quad_size(c.corners)
         x, y, bw, bh = c.box
@@ -131,7 +148,6 @@ def candidate_features(gray: np.ndarray, cands: Sequence) -> np.ndarray:
             abs(c.angle), float(c.polarity == "dark"), i / len(cands), np.log(max(h, 1.0)),
             float(y <= 0.02 * H or y + bh >= 0.98 * H),
         )
-        out[i, len(GEOMETRY):] = hog(candidate_patch(g, c.corners))
     return out
 
 

@@ -23,7 +23,7 @@ def _cand(x, y, w, h):
 def test_hog_rejects_bad_patches():
     with pytest.raises(ValueError, match="multiples of 8"):
         rank.hog(np.zeros((30, 96), np.uint8))
-    with pytest.raises(ValueError, match="gray image"):
+    with pytest.raises(ValueError, match="gray images"):
         rank.hog(np.zeros((32, 96, 3), np.uint8))
 
 
