@@ -4,8 +4,10 @@
 character crop of every hypothesis in one batched classifier call, decodes each
 hypothesis (with a region's plate formats, or without a region with the formats of
 all regions settling digit/letter look-alikes only) and keeps the one with the
-highest confidence. An end glyph that is doubtful, or tall enough to be the plate's
-frame edge (`TALL_END`), is also weighed left out. The confidence combines the classifier's character
+highest confidence. An end glyph that is doubtful, tall enough to be the plate's
+frame edge (`TALL_END`), a bar sticking out of the row (`_frame_ends`) or a picture
+beside the text (`_picture_ends`) is also weighed left out; a reading that leaves out
+glyphs another hypothesis reads surely is penalised (`MISSING_FACTOR`). The confidence combines the classifier's character
 probabilities with the geometric quality of the segmentation, so that a grille,
 a sign or a headlight -- which may still yield a row of blobs -- scores low.
 """
@@ -20,7 +22,7 @@ import numpy as np
 from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region
 from .localize import iou
 from .normalize import CLASSES
-from .segment import Box, cut_chars, find_segmentations
+from .segment import Box, cut_chars, find_segmentations, score_boxes
 
 MIN_CHARS = 4
 """Fewer characters than this is not read as a plate."""
@@ -51,8 +53,36 @@ TALL_END = 1.15
 """An end glyph this much taller than the row's median glyph may be the plate's frame
 edge (it reads as a confident ``1``), however sure the classifier is."""
 
+SURE_PICTURE = 0.9
+PICTURE_ASPECT = 0.78
+PICTURE_GAP = 0.1
+"""An end glyph read less surely than `SURE_PICTURE` that is this square (width over
+height) or this much further apart (pitch beyond the row's median, in glyph heights)
+is a picture beside the text (`_picture_ends`), like a frame edge..."""
+
+SURE_REST = 0.8
+"""... when the classifier is this sure of every glyph between the two ends."""
+
+FRAME_BAR = 0.3
+FRAME_OFFSET = 0.12
+"""An end glyph no wider than `FRAME_BAR` of its height whose top or bottom is this
+far (in glyph heights) off the row's line is the plate's frame edge (`_frame_ends`)."""
+
 MIN_SEGMENTATION_SCORE = 0.12
 """Hypotheses less regular than this are no plate text, whatever the classifier says."""
+
+
+MATCH_IOU = 0.5
+"""Glyph boxes of two hypotheses overlapping this much are the same glyph (`_same_glyph`)."""
+
+MISSING_SCORE_RATIO = 0.8
+"""`MISSING_FACTOR` applies only when the fuller hypothesis is at least this fraction as
+regular (segmentation score) as the reading's own..."""
+
+SURE_GLYPH = 0.8
+SURE_MISSING_SCORE_RATIO = 0.7
+"""... or this fraction, when the classifier is at least `SURE_GLYPH` sure of every
+glyph the reading leaves out."""
 
 
 SAME_BOX_IOU = 0.85
@@ -199,6 +229,121 @@ def _sub_rows(rows: list[int], sub: list[int]) -> list[int]:
     return np.bincount(np.searchsorted(bounds, sub, side="right"), minlength=len(rows)).tolist()
 
 
+def _same_glyph(boxes: list[Box]) -> np.ndarray:
+    """``(n, n)`` bool: which boxes overlap by `MATCH_IOU` or more (one glyph, cut by
+    two hypotheses a pixel or two apart).
+
+    Examples
+    --------
+    >>> _same_glyph([(0, 0, 10, 20), (1, 1, 10, 20), (30, 0, 10, 20)]).astype(int).tolist()
+    [[1, 1, 0], [1, 1, 0], [0, 0, 1]]
+    """
+    b = np.array(boxes, np.float64).reshape(-1, 4)
+    x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :]), 0, None)
+    ih = np.clip(np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :]), 0, None)
+    inter = iw * ih
+    area = b[:, 2] * b[:, 3]
+    return inter >= MATCH_IOU * np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
+
+
+def _extra_glyphs(mine: set[int], other: set[int], same: np.ndarray) -> set[int]:
+    """Glyphs of ``other`` that ``mine`` leaves out, when ``other`` holds all of ``mine``.
+
+    Both are index sets into the boxes of ``same`` (`_same_glyph`); a glyph of
+    ``mine`` is held by ``other`` when one of its boxes is the same glyph. Empty when
+    ``other`` misses any glyph of ``mine`` or adds none.
+
+    Examples
+    --------
+    >>> same = _same_glyph([(0, 0, 10, 20), (12, 0, 10, 20), (13, 1, 10, 20), (30, 0, 10, 20)])
+    >>> sorted(_extra_glyphs({0, 1}, {0, 2, 3}, same))
+    [3]
+    >>> _extra_glyphs({0, 3}, {0, 1}, same)
+    set()
+    """
+    if other <= mine:
+        return set()
+    o, m = sorted(other), sorted(mine)
+    if not same[np.ix_(m, o)].any(axis=1).all():
+        return set()
+    return {j for j, held in zip(o, same[np.ix_(o, m)].any(axis=1).tolist()) if not held}
+
+
+def _picture_ends(boxes: list[Box], probs: np.ndarray) -> list[int]:
+    """End glyphs of one text row that look like a picture beside the text.
+
+    A wheelchair symbol, a state emblem or an animal beside the characters yields
+    a blob that the classifier reads as some glyph, but not surely (below
+    `SURE_PICTURE`), and that is either squarer than a glyph (`PICTURE_ASPECT`) or
+    set apart from the row by a longer pitch than the glyphs' (`PICTURE_GAP` of the
+    glyph height), while all glyphs between the ends are read surely (`SURE_REST`).
+    Returns their positions in ``boxes`` (one text row, reading order; ``probs`` its
+    classifier probabilities).
+
+    Examples
+    --------
+    >>> bx = [(0, 0, 19, 20), (22, 0, 10, 20), (34, 0, 10, 20), (46, 0, 10, 20), (58, 0, 10, 20)]
+    >>> p = np.full((5, 36), 0.0); p[:, 3] = 1.0; p[0, 3] = 0.6
+    >>> _picture_ends(bx, p)
+    [0]
+    >>> p[0, 3] = 0.95
+    >>> _picture_ends(bx, p)
+    []
+    """
+    if len(boxes) <= MIN_CHARS:
+        return []
+    h = _median([b[3] for b in boxes])
+    # Centre to centre: a narrow 1 or I stands further from its neighbours' edges
+    # than other glyphs, not from their centres.
+    pitch = [b[0] + b[2] / 2 - a[0] - a[2] / 2 for a, b in zip(boxes, boxes[1:])]
+    g = _median(pitch)
+    sure = [_top(p) for p in probs]
+    out = []
+    for i, gap in ((0, pitch[0]), (len(boxes) - 1, pitch[-1])):
+        x, y, w, bh = boxes[i]
+        if min(sure[1:-1]) < SURE_REST:  # among unsure glyphs (no plate text) nothing stands out
+            break
+        if sure[i] < SURE_PICTURE and (w >= PICTURE_ASPECT * bh or gap - g >= PICTURE_GAP * h):
+            out.append(i)
+    return out
+
+
+def _frame_ends(boxes: list[Box]) -> list[int]:
+    """End glyphs of one text row that are bars sticking out of the row: a frame edge.
+
+    The plate's frame or the edge of its recess beside the text reads as a ``1`` or
+    an ``I``; unlike one, it does not share the row's top and bottom line (fitted
+    through the other glyphs, so a tilted row is fine): it ends `FRAME_OFFSET` of
+    the glyph height or more above or below it.
+
+    Examples
+    --------
+    >>> row = [(0, 5, 10, 20), (12, 5, 10, 20), (24, 5, 10, 20), (36, 5, 10, 20), (48, 8, 3, 21)]
+    >>> _frame_ends(row)
+    [4]
+    >>> _frame_ends(row[:4] + [(48, 5, 3, 20)])
+    []
+    """
+    if len(boxes) <= MIN_CHARS:
+        return []
+    b = np.array(boxes, np.float64)
+    xc = b[:, 0] + b[:, 2] / 2
+    h = _median(b[:, 3])
+    out = []
+    for i, rest in ((0, slice(1, None)), (len(b) - 1, slice(None, -1))):
+        if b[i, 2] > FRAME_BAR * b[i, 3]:
+            continue
+        for line in (b[:, 1], b[:, 1] + b[:, 3]):
+            x, y = xc[rest], line[rest]
+            dx = x - x.mean()
+            k = float((dx * (y - y.mean())).sum() / max(float((dx * dx).sum()), 1e-9))
+            if abs(line[i] - (y.mean() + k * (xc[i] - x.mean()))) >= FRAME_OFFSET * h:
+                out.append(i)
+                break
+    return out
+
+
 def _median(v: list) -> float:
     """Median of a short list (np.median's overhead dwarfs a handful of values)."""
     v = sorted(float(x) for x in v)
@@ -284,7 +429,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     strict = region is not None and load_region(region).strict
     cands = []
 
-    def consider(s, sub: list[int]) -> Decoded | None:
+    def consider(s, sub: list[int], score: float | None = None) -> Decoded | None:
         ids = [index[s.boxes[k]] for k in sub]
         if region is not None:
             d = decode(uprobs[ids], region)
@@ -292,14 +437,16 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             d = decode_formats(uprobs[ids], spacing_groups([s.boxes[k] for k in sub], _sub_rows(s.rows, sub)))
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
             return None
-        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, region is None), s.score)
+        score = s.score if score is None else score
+        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, region is None), score)
         d = Decoded(d.text, d.probs, tuple(sub[k] for k in d.keep), d.pattern)
         if strict and d.pattern is None:
             conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread
-        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}])
+        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}, score])
         return d
 
-    frames: set[int] = set()  # end boxes tall enough to be the plate's frame
+    frames: set[int] = set()  # end boxes that are no glyph: frame edges, pictures
+    edges: set[int] = set()  # those of them that stick out of the row: frame edges
     for s in segs:
         d = consider(s, list(range(len(s.boxes))))
         # A doubtful glyph at either end is more often a picture or a sticker
@@ -310,6 +457,11 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             for k in (keep[0], keep[-1]):
                 if s.boxes[k][3] > tall:
                     frames.add(index[s.boxes[k]])
+            if len(s.rows) < 2:
+                row = [s.boxes[k] for k in keep]
+                frames |= {index[s.boxes[keep[i]]] for i in _picture_ends(row, uprobs[[index[b] for b in row]])}
+                edges |= {index[s.boxes[keep[i]]] for i in _frame_ends(row)}
+                frames |= edges
 
             def doubt(k: int) -> bool:
                 return _top(uprobs[index[s.boxes[k]]]) < END_DOUBT or index[s.boxes[k]] in frames
@@ -319,23 +471,32 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             while len(keep) > MIN_CHARS and doubt(keep[-1]):
                 keep = keep[:-1]
             if len(keep) < len(d.keep):
-                consider(s, keep)
+                score = None
+                if len(s.rows) < 2 and all(index[s.boxes[k]] in edges for k in set(d.keep) - set(keep)):
+                    # The frame edges and pictures left out no longer spoil the row's
+                    # regularity: judge the rest on its own geometry.
+                    score = max(s.score, score_boxes([s.boxes[k] for k in keep], a.shape[0]))
+                consider(s, keep, score)
     # A reading that leaves out glyphs another hypothesis reads confidently is
-    # missing characters, however sure it is of the rest.
+    # missing characters, however sure it is of the rest. Hypotheses cut the same
+    # glyph a pixel apart, so glyphs are matched by overlap, not by identity.
+    same = _same_glyph(unique)
     for c in cands:
         for o in cands:
-            extra = o[3] - c[3]
-            if (
-                c[3] < o[3]
-                and min(_top(uprobs[e]) for e in extra) >= END_DOUBT
-                and not extra & frames
-                and o[1].score >= 0.8 * c[1].score
-            ):
+            extra = _extra_glyphs(c[3], o[3], same)
+            if not extra or extra & frames:
+                continue
+            # A glyph the classifier is sure of (its top class alone: a bar split
+            # between I and 1 may be the frame) may cost the row some regularity: an
+            # end glyph is often taller or wider for the frame or a bolt touching it.
+            sure = min(float(uprobs[e].max()) for e in extra) >= SURE_GLYPH
+            ratio = SURE_MISSING_SCORE_RATIO if sure else MISSING_SCORE_RATIO
+            if min(_top(uprobs[e]) for e in extra) >= END_DOUBT and o[4] >= ratio * c[4]:
                 c[0] *= MISSING_FACTOR
                 break
     if not cands:
         return None
-    conf, s, d, _ = max(cands, key=lambda c: c[0])
+    conf, s, d, _, score = max(cands, key=lambda c: c[0])
     chars = []
     for ch, pr, k in zip(d.text, d.probs, d.keep):
         x, y, w, h = s.boxes[k]
@@ -346,4 +507,4 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
     bounds = np.cumsum(s.rows or [len(s.boxes)])
     rows = [int(n) for n in np.bincount(np.searchsorted(bounds, d.keep, side="right"), minlength=len(bounds))]
-    return PlateText(d.text, float(conf), chars, probs, s.score, d.pattern, rows)
+    return PlateText(d.text, float(conf), chars, probs, score, d.pattern, rows)

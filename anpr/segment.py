@@ -35,6 +35,14 @@ MAX_WORK_WIDTH = 480
 """Very wide crops are scaled down further so that they stay cheap."""
 
 
+TRIM_TALL = 1.1
+TRIM_BAR = 0.35
+TRIM_VERY_TALL = 1.2
+"""`_trim` takes an end box for the plate's frame edge or a flag strip when it is
+`TRIM_TALL` times the row's median height and a bar (width under `TRIM_BAR` of its
+height), or when it is `TRIM_VERY_TALL` times that height whatever its width."""
+
+
 @dataclass(frozen=True)
 class Segmentation:
     """One segmentation hypothesis.
@@ -522,7 +530,11 @@ def _trim(
     # than a glyph; a frame edge or a flag strip sticks out above and below it.
     wmed = _med(wid)
     for i, g in ((0, gaps[0]), (-1, gaps[-1])):
-        odd[i] += 0.5 * (g > 0.5 * hmed) + 1.0 * (b[i, 3] > 1.1 * hmed) + 0.5 * (1.4 * wmed < wid[i] <= 1.5 * wmed)
+        # A bar (frame edge, flag strip) sticking out a little, or anything sticking
+        # out a lot; an end glyph a little taller and wider than the median is often
+        # just a broad letter (W, M) with a bolt or a frame bit touching it.
+        tall = b[i, 3] > TRIM_TALL * hmed and (b[i, 2] < TRIM_BAR * b[i, 3] or b[i, 3] > TRIM_VERY_TALL * hmed)
+        odd[i] += 0.5 * (g > 0.5 * hmed) + 1.0 * tall + 0.5 * (1.4 * wmed < wid[i] <= 1.5 * wmed)
     keep = odd < 1.5
     kept = [bx for bx, k in zip(boxes, keep) if k]
     return kept, _med(f[keep, 0]) if keep.any() else 0.0
@@ -732,6 +744,29 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
         if len(results) >= max_results:
             break
     return results
+
+
+def score_boxes(boxes: list[Box], height: int) -> float:
+    """Geometric quality in ``[0, 1]`` of one row of character boxes, as `Segmentation.score`.
+
+    Parameters
+    ----------
+    boxes : list of (x, y, w, h)
+        One text row's boxes in the coordinates of a plate ``height`` pixels tall.
+    height : int
+        Height of that plate image.
+
+    Examples
+    --------
+    >>> row = [(10 + 14 * i, 10, 10, 20) for i in range(6)]
+    >>> score_boxes(row, 40) > 0.8, score_boxes(row[:5] + [(94, 4, 3, 32)], 40) < 0.6
+    (True, True)
+    """
+    if height < 1:
+        raise ValueError(f"height must be >= 1, got {height}")
+    if len(boxes) == 0:
+        return 0.0
+    return _score([list(b) for b in boxes], height)
 
 
 def segment_plate(plate: np.ndarray) -> list[Box]:

@@ -67,3 +67,68 @@ def test_spacing_groups_split_at_dashes_and_rows():
     assert spacing_groups(row[:3]) == [0, 0, 0]
     assert spacing_groups(row[:3], [1, 2]) == [0, 1, 1]
     assert spacing_groups([]) == []
+
+
+def test_picture_beside_the_text_is_left_out_only_when_unsure():
+    from anpr.recognize import _picture_ends
+
+    row = [(0, 0, 19, 20)] + [(22 + 12 * i, 0, 10, 20) for i in range(5)]
+    probs = np.zeros((6, 36))
+    probs[:, 3] = 1.0
+    probs[0, 3] = 0.6  # a squarish blob read doubtfully: a wheelchair symbol, an emblem
+    assert _picture_ends(row, probs) == [0]
+    probs[0, 3] = 0.95  # a broad glyph the classifier is sure of (W, M) stays
+    assert _picture_ends(row, probs) == []
+    probs[0, 3], probs[2, 3] = 0.6, 0.5  # among doubtful glyphs (no plate) nothing stands out
+    assert _picture_ends(row, probs) == []
+    far = [(0, 0, 10, 20)] + [(22 + 12 * i, 0, 10, 20) for i in range(5)]  # narrow, set apart
+    probs[2, 3] = 1.0
+    assert _picture_ends(far, probs) == [0]
+    near = [(10, 0, 10, 20)] + far[1:]  # at the glyphs' pitch: a glyph
+    assert _picture_ends(near, probs) == []
+
+
+def test_frame_edge_sticking_out_of_a_tilted_row():
+    from anpr.recognize import _frame_ends
+
+    row = [(12 * i, 10 + i, 10, 20) for i in range(6)]  # tilted one pixel per glyph
+    assert _frame_ends(row + [(72, 16, 3, 20)]) == []  # a bar on the line: a 1 or an I
+    assert _frame_ends(row + [(72, 16, 3, 25)]) == [6]  # it runs past the bottom line
+    assert _frame_ends(row + [(72, 16, 8, 25)]) == []  # no bar
+
+
+def test_missing_glyphs_match_boxes_by_overlap():
+    from anpr.recognize import _extra_glyphs, _same_glyph
+
+    boxes = [(10, 0, 10, 20), (22, 0, 10, 20), (34, 0, 10, 20), (35, 1, 10, 20), (0, 0, 8, 20)]
+    # box 3 is box 2 cut a pixel apart: the same glyph, so box 4 is the only extra one
+    same = _same_glyph(boxes)
+    assert _extra_glyphs({0, 1, 2}, {4, 0, 1, 3}, same) == {4}
+    assert _extra_glyphs({0, 1, 2}, {0, 1, 3}, same) == set()
+    assert _extra_glyphs({0, 1, 4}, {0, 1, 2}, same) == set()  # not a superset
+
+
+@pytest.mark.parametrize("image", ["de1608.png", "ia396.png", "mn110.png"])
+def test_picture_before_the_text_is_not_a_glyph(reader, data_dir, image):
+    # A wheelchair symbol left of the text reads as a doubtful "6" or "8".
+    label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
+    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier)
+    assert got is not None and _same(got.text, label)
+
+
+@pytest.mark.parametrize("image", ["la691.png", "nj63.png", "ne745.png", "tx128.png"])
+def test_broad_end_glyph_is_kept(reader, data_dir, image):
+    # An end glyph a little taller and wider than the rest (V, E, B with a bolt or a
+    # frame bit touching it) costs the row some regularity but is still a glyph.
+    label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
+    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier)
+    assert got is not None and _same(got.text, label)
+
+
+@pytest.mark.parametrize("image", ["wts-lg-000070.jpg", "wts-lg-000197.jpg"])
+def test_us_end_glyph_found_by_the_wider_reading(reader, data_dir, image):
+    # WXY184: the wider crop's hypotheses cut the glyphs a pixel apart; 2MFZ746: the
+    # wider crop also holds the frame edge, which runs below the row.
+    label = next(r["plate"] for r in read_labels(data_dir / "scenes" / "us" / "labels.csv") if r["image"] == image)
+    plates = reader.read(data_dir / "scenes" / "us" / image)
+    assert plates and _same(plates[0].text, label)

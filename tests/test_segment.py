@@ -132,3 +132,37 @@ def test_two_row_plate_reads_top_row_first():
 def test_single_row_plates_get_no_second_row():
     for text in ("AB123", "7XK4"):
         assert all(len(s.rows) == 1 for s in find_segmentations(draw_plate(text), 5))
+
+
+def test_score_boxes_matches_segmentation_scores_and_validates():
+    from anpr.segment import score_boxes
+
+    img = np.full((60, 200), 230, np.uint8)
+    cv2.putText(img, "AB12", (20, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 20, 4)
+    seg = find_segmentations(img)[0]
+    # Work-image scaling rounds boxes, so the score agrees closely, not bit for bit.
+    assert abs(score_boxes(seg.boxes, img.shape[0]) - seg.score) < 0.1
+    row = [(10 + 14 * i, 10, 10, 20) for i in range(6)]
+    assert score_boxes(row, 40) > score_boxes(row[:5] + [(94, 4, 3, 32)], 40)
+    assert score_boxes([], 40) == 0.0
+    with pytest.raises(ValueError, match="height"):
+        score_boxes(row, 0)
+
+
+def test_trim_keeps_a_broad_end_glyph_but_drops_a_tall_bar():
+    from anpr.segment import _trim
+
+    binary = np.zeros((60, 200), np.uint8)
+    boxes = []
+    for x in (40, 60, 80, 100, 120):  # ring-shaped "glyphs" 12 x 30, strokes 3 wide
+        cv2.rectangle(binary, (x, 15), (x + 11, 44), 255, 3)
+        boxes.append([x, 14, 13, 32])
+    color = binary[:, :, None].astype(np.float32)
+    broad = [6, 12, 22, 36]  # a W or M with a bolt touching it: 1.7x wide, 1.13x tall
+    cv2.rectangle(binary, (6, 13), (27, 47), 255, 3)
+    kept, _ = _trim([broad] + boxes, binary, color)
+    assert kept[0] == broad
+    bar = [142, 11, 4, 37]  # the frame edge: a bar 1.16x as tall
+    binary[11:48, 142:146] = 255
+    kept, _ = _trim(boxes + [bar], binary, color)
+    assert bar not in kept and len(kept) == 5
