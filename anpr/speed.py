@@ -427,9 +427,12 @@ def format_speed(summary: dict[str, Any]) -> str:
     per_set = summary.get("per_set") or {}
     if per_set:
         lines.append(f"{'per folder (median)':20} {'decode':>8} {'read':>8} {'ratio':>8} {'ratio p90':>9}")
-        for name, st in per_set.items():
+        short = [Path(n).name for n in per_set]
+        if len(set(short)) < len(short):  # two folders of one name: keep the paths' ends
+            short = [n[-18:] for n in per_set]
+        for label, (name, st) in zip(short, per_set.items()):
             lines.append(
-                f"  {name[-18:]:18} {st['decode_ms']['median']:8.2f} {st['read_ms']['median']:8.2f}"
+                f"  {label[-18:]:18} {st['decode_ms']['median']:8.2f} {st['read_ms']['median']:8.2f}"
                 f" {st['ratio']['median']:8.2f} {st['ratio']['p90']:9.2f}"
             )
 
