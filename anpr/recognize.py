@@ -1,13 +1,16 @@
 """Read the characters of one cropped, rectified plate.
 
-`recognize_plate` segments the plate (several hypotheses), classifies every
+`recognize_plate` segments the plate (several hypotheses, plus ones that join two
+narrow bars into one broken glyph, `_joined`), classifies every
 character crop of every hypothesis in one batched classifier call, decodes each
 hypothesis (with a region's plate formats, or without a region with the formats of
 all regions settling digit/letter look-alikes only) and keeps the one with the
 highest confidence. An end glyph that is doubtful, tall enough to be the plate's
 frame edge (`TALL_END`), a bar sticking out of the row (`_frame_ends`) or a picture
-beside the text (`_picture_ends`) is also weighed left out; a reading that leaves out
-glyphs another hypothesis reads surely is penalised (`MISSING_FACTOR`). The confidence combines the classifier's character
+beside the text (`_picture_ends`) is also weighed left out, and so is an inner glyph
+that is an emblem between two groups (`_picture_between`) or a piece of its neighbour
+(`_nested`); a reading that leaves out glyphs another hypothesis reads surely is
+penalised (`MISSING_FACTOR`). The confidence combines the classifier's character
 probabilities with the geometric quality of the segmentation, so that a grille,
 a sign or a headlight -- which may still yield a row of blobs -- scores low.
 """
@@ -22,7 +25,7 @@ import numpy as np
 from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region
 from .localize import iou
 from .normalize import CLASSES
-from .segment import Box, cut_chars, find_segmentations, score_boxes
+from .segment import Box, Segmentation, cut_chars, find_segmentations, score_boxes
 
 MIN_CHARS = 4
 """Fewer characters than this is not read as a plate."""
@@ -62,6 +65,21 @@ is a picture beside the text (`_picture_ends`), like a frame edge..."""
 
 SURE_REST = 0.8
 """... when the classifier is this sure of every glyph between the two ends."""
+
+NESTED = 0.8
+"""Two glyph boxes of a row overlapping this much of the narrower's width are one
+glyph and a piece of it (`_nested`)."""
+
+JOIN_NARROW = 0.5
+JOIN_WIDE = 1.3
+"""Two neighbours each narrower than `JOIN_NARROW` of the row's median glyph width,
+together no wider than `JOIN_WIDE` of it, may be one broken glyph (`_joined`)."""
+
+INNER_WIDE = 1.35
+INNER_DROP = 0.07
+"""A glyph between two groups this much wider than the row's median glyph, set apart
+from both neighbours and this much (in glyph heights) below the row's top line, is a
+picture (`_picture_between`)."""
 
 FRAME_BAR = 0.3
 FRAME_OFFSET = 0.12
@@ -309,6 +327,107 @@ def _picture_ends(boxes: list[Box], probs: np.ndarray) -> list[int]:
     return out
 
 
+def _picture_between(boxes: list[Box], probs: np.ndarray) -> list[int]:
+    """Inner glyphs of one text row that look like a picture between two groups.
+
+    A state emblem set between the character groups (a palmetto, a tree) reads
+    as some glyph, often surely; unlike a glyph it is wider than the row's glyphs
+    (`INNER_WIDE` of their median width), stands apart from both neighbours by
+    a longer pitch than the glyphs' (`PICTURE_GAP` of the glyph height) and its top
+    sits below the row's top line (`INNER_DROP` of the glyph height: a wide W or a
+    glyph merged with the emblem behind it shares the line), while every other
+    glyph of the row is read surely (`SURE_REST`). Returns their positions in
+    ``boxes`` (one text row, reading order; ``probs`` its classifier probabilities).
+
+    Examples
+    --------
+    >>> bx = [(0, 0, 10, 20), (12, 0, 10, 20), (24, 0, 10, 20), (40, 3, 16, 20), (62, 0, 10, 20), (74, 0, 10, 20)]
+    >>> p = np.full((6, 36), 0.0); p[:, 3] = 1.0
+    >>> _picture_between(bx, p)
+    [3]
+    >>> _picture_between(bx[:3] + [(40, 0, 16, 20)] + bx[4:], p)
+    []
+    """
+    if len(boxes) <= MIN_CHARS + 1:
+        return []
+    h = _median([b[3] for b in boxes])
+    w = _median([b[2] for b in boxes])
+    pitch = [b[0] + b[2] / 2 - a[0] - a[2] / 2 for a, b in zip(boxes, boxes[1:])]
+    g = _median(pitch)
+    sure = [_top(p) for p in probs]
+    xc = np.array([b[0] + b[2] / 2 for b in boxes])
+    top = np.array([b[1] for b in boxes], np.float64)
+    out = []
+    for i in range(1, len(boxes) - 1):
+        if (
+            boxes[i][2] >= INNER_WIDE * w
+            and min(pitch[i - 1], pitch[i]) - g >= PICTURE_GAP * h
+            and min(sure[:i] + sure[i + 1 :]) >= SURE_REST
+        ):
+            x, y = np.delete(xc, i), np.delete(top, i)
+            dx = x - x.mean()
+            k = float((dx * (y - y.mean())).sum() / max(float((dx * dx).sum()), 1e-9))
+            if top[i] - (y.mean() + k * (xc[i] - x.mean())) >= INNER_DROP * h:
+                out.append(i)
+    return out
+
+
+def _nested(boxes: list[Box]) -> list[int]:
+    """Glyphs of one text row that lie across a neighbour's box: a piece of it.
+
+    A stroke cut out of a glyph next to the glyph's own box (the 3's bowl, the
+    7's bar) reads as a ``1``; glyphs of a row do not overlap that much: at least
+    `NESTED` of the piece's width lies within its neighbour's. Returns the
+    positions in ``boxes`` (one text row, reading order) of the narrower box of
+    each such pair.
+
+    Examples
+    --------
+    >>> _nested([(0, 0, 10, 20), (12, 0, 10, 20), (18, 0, 5, 22), (26, 0, 10, 20)])
+    [2]
+    >>> _nested([(0, 0, 10, 20), (12, 0, 10, 20), (20, 0, 5, 22), (26, 0, 10, 20)])
+    []
+    """
+    out = []
+    for i, (a, b) in enumerate(zip(boxes, boxes[1:])):
+        inside = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+        narrow = i if a[2] < b[2] else i + 1
+        if inside >= NESTED * boxes[narrow][2] and narrow not in out:
+            out.append(narrow)
+    return out
+
+
+def _joined(s: Segmentation, height: int) -> list[Segmentation]:
+    """Hypotheses that join two narrow neighbours of a one-row hypothesis into one glyph.
+
+    A broken U or V falls apart into two bars that read as a sure ``1I``; unlike two
+    ones, the pair is no wider than a glyph (`JOIN_WIDE` of the median width) and
+    each bar is narrower than `JOIN_NARROW` of it. The joined hypothesis is scored
+    on its own geometry (`anpr.segment.score_boxes`) and competes with the split one.
+
+    Examples
+    --------
+    >>> row = [(0, 0, 10, 20), (12, 0, 10, 20), (24, 0, 3, 20), (31, 0, 3, 20), (36, 0, 10, 20)]
+    >>> [j.boxes[2] for j in _joined(Segmentation(row, 0.5, "dark", [5]), 30)]
+    [(24, 0, 10, 20)]
+    >>> _joined(Segmentation(row[:2] + [(24, 0, 3, 20), (40, 0, 3, 20)], 0.5, "dark", [4]), 30)
+    []
+    """
+    if len(s.rows) > 1 or len(s.boxes) <= MIN_CHARS:
+        return []
+    b = s.boxes
+    w = _median([x[2] for x in b])
+    out = []
+    for i in range(len(b) - 1):
+        (x0, y0, w0, h0), (x1, y1, w1, h1) = b[i], b[i + 1]
+        if max(w0, w1) < JOIN_NARROW * w and x1 + w1 - x0 <= JOIN_WIDE * w:
+            y = min(y0, y1)
+            box = (x0, y, x1 + w1 - x0, max(y0 + h0, y1 + h1) - y)
+            boxes = b[:i] + [box] + b[i + 2 :]
+            out.append(Segmentation(boxes, score_boxes(boxes, height), s.polarity, [len(boxes)]))
+    return out
+
+
 def _frame_ends(boxes: list[Box]) -> list[int]:
     """End glyphs of one text row that are bars sticking out of the row: a frame edge.
 
@@ -409,6 +528,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         for s in find_segmentations(a, HYPOTHESES)
         if MIN_CHARS <= len(s.boxes) <= MAX_CHARS + 2 and s.score >= MIN_SEGMENTATION_SCORE
     ]
+    segs += [j for s in segs for j in _joined(s, a.shape[0])]
     if not segs:
         return None
     # Hypotheses share most of their boxes, give or take a pixel: classify each
@@ -447,6 +567,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
 
     frames: set[int] = set()  # end boxes that are no glyph: frame edges, pictures
     edges: set[int] = set()  # those of them that stick out of the row: frame edges
+    pictures: set[int] = set()  # inner boxes that are no glyph: emblems, pieces of glyphs
     for s in segs:
         d = consider(s, list(range(len(s.boxes))))
         # A doubtful glyph at either end is more often a picture or a sticker
@@ -462,6 +583,10 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                 frames |= {index[s.boxes[keep[i]]] for i in _picture_ends(row, uprobs[[index[b] for b in row]])}
                 edges |= {index[s.boxes[keep[i]]] for i in _frame_ends(row)}
                 frames |= edges
+                inner = [keep[i] for i in _picture_between(row, uprobs[[index[b] for b in row]]) + _nested(row)]
+                if inner:
+                    pictures |= {index[s.boxes[k]] for k in inner}
+                    consider(s, [k for k in keep if k not in inner])
 
             def doubt(k: int) -> bool:
                 return _top(uprobs[index[s.boxes[k]]]) < END_DOUBT or index[s.boxes[k]] in frames
@@ -481,6 +606,8 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     # missing characters, however sure it is of the rest. Hypotheses cut the same
     # glyph a pixel apart, so glyphs are matched by overlap, not by identity.
     same = _same_glyph(unique)
+    # Another hypothesis cuts the same emblem or piece a few pixels apart: no glyph either.
+    frames |= {int(j) for p in pictures for j in np.flatnonzero(same[p])}
     for c in cands:
         for o in cands:
             extra = _extra_glyphs(c[3], o[3], same)

@@ -132,3 +132,56 @@ def test_us_end_glyph_found_by_the_wider_reading(reader, data_dir, image):
     label = next(r["plate"] for r in read_labels(data_dir / "scenes" / "us" / "labels.csv") if r["image"] == image)
     plates = reader.read(data_dir / "scenes" / "us" / image)
     assert plates and _same(plates[0].text, label)
+
+
+def test_picture_between_groups_is_wide_apart_and_below_the_line():
+    from anpr.recognize import _picture_between
+
+    left = [(12 * i, 10 + i, 10, 20) for i in range(3)]  # tilted one pixel per glyph
+    right = [(62 + 12 * i, 16 + i, 10, 20) for i in range(3)]
+    probs = np.zeros((7, 36))
+    probs[:, 3] = 1.0  # an emblem is often read surely
+    assert _picture_between(left + [(38, 16, 16, 18)] + right, probs) == [3]
+    assert _picture_between(left + [(38, 13, 16, 20)] + right, probs) == []  # on the line: a W
+    assert _picture_between(left + [(40, 16, 10, 18)] + right, probs) == []  # glyph-wide
+    probs[1, 3] = 0.5  # among doubtful glyphs nothing stands out
+    assert _picture_between(left + [(38, 16, 16, 18)] + right, probs) == []
+
+
+def test_piece_of_a_glyph_over_its_box():
+    from anpr.recognize import _nested
+
+    row = [(12 * i, 0, 10, 20) for i in range(5)]
+    assert _nested(row) == []
+    assert _nested(row[:3] + [(30, 0, 5, 22)] + row[3:]) == [3]  # inside the glyph at 24..34
+    assert _nested(row[:3] + [(33, 0, 5, 22)] + row[3:]) == []  # mostly in the gap
+
+
+@pytest.mark.parametrize("image", ["sc412.png", "sc440.png", "vt201.png", "ga1484.png", "nv1667.png"])
+def test_emblem_or_piece_between_glyphs_is_left_out(reader, data_dir, image):
+    # A palmetto between the groups reads as a "9", a piece of the 3 as a "1"; the
+    # wide 2 with the peach behind it and a wide W on the row's line stay.
+    label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
+    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier)
+    assert got is not None and _same(got.text, label)
+
+
+def test_two_narrow_bars_no_wider_than_a_glyph_are_joined():
+    from anpr.recognize import _joined
+    from anpr.segment import Segmentation
+
+    row = [(14 * i, 0, 10, 20) for i in range(3)] + [(42, 0, 4, 20), (49, 0, 4, 20), (56, 0, 10, 20)]
+    got = _joined(Segmentation(row, 0.3, "dark", [6]), 30)
+    assert [j.boxes for j in got] == [row[:3] + [(42, 0, 11, 20), row[5]]]
+    assert got[0].rows == [5] and 0.0 <= got[0].score <= 1.0
+    ones = row[:3] + [(42, 0, 4, 20), (56, 0, 4, 20), (70, 0, 10, 20)]  # two ones a pitch apart
+    assert _joined(Segmentation(ones, 0.3, "dark", [6]), 30) == []
+    assert _joined(Segmentation(row, 0.3, "dark", [3, 3]), 30) == []  # two rows: left alone
+
+
+@pytest.mark.parametrize("image", ["ca1127.png", "id1280.png"])
+def test_broken_glyph_read_as_two_bars_is_joined(reader, data_dir, image):
+    # The U of BUBBIE2 and the 0 of IDAH0HI fall apart into two bars read as "11".
+    label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
+    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier)
+    assert got is not None and _same(got.text, label)
