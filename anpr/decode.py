@@ -196,10 +196,11 @@ def _fit(logp: np.ndarray, mask: np.ndarray, max_drops: int) -> tuple[float, lis
 
 
 @lru_cache(maxsize=None)
-def _all_formats() -> tuple[tuple[str, np.ndarray], ...]:
-    """Every pattern of every region file, once each."""
+@lru_cache(maxsize=None)
+def _all_formats(region: str | None = None) -> tuple[tuple[str, np.ndarray], ...]:
+    """Every pattern of one region (None: of every region file), once each."""
     out: dict[str, np.ndarray] = {}
-    for key in available_regions():
+    for key in available_regions() if region is None else [region]:
         reg = load_region(key)
         for pat, mask in zip(reg.patterns, reg.masks):
             out.setdefault(pat, mask)
@@ -209,7 +210,7 @@ def _all_formats() -> tuple[tuple[str, np.ndarray], ...]:
 _OZ = [CLASSES.index("O"), CLASSES.index("0")]
 
 
-def decode_formats(probs: np.ndarray, groups: list[int] | None = None) -> Decoded:
+def decode_formats(probs: np.ndarray, groups: list[int] | None = None, region: str | None = None) -> Decoded:
     """Region-free decoding: the argmax, with digits read in place of a look-alike letter
     settled by the plate formats of all regions.
 
@@ -225,6 +226,8 @@ def decode_formats(probs: np.ndarray, groups: list[int] | None = None) -> Decode
       (``NYI-3834``: both ``LLNNNNN`` and ``LLLNNNN`` are formats, the dash decides).
 
     Nothing else changes, so a plate in an unlisted format is read as before.
+    ``region`` restricts the formats to that region's (for regions whose formats are
+    not exhaustive, where `decode` would bend readings into them).
 
     Examples
     --------
@@ -250,7 +253,7 @@ def decode_formats(probs: np.ndarray, groups: list[int] | None = None) -> Decode
     if n == 0:
         return plain
     top = p.argmax(axis=1)
-    formats = [(pat, mask) for pat, mask in _all_formats() if len(pat) == n]
+    formats = [(pat, mask) for pat, mask in _all_formats(region) if len(pat) == n]
     if not formats:
         return plain
     letters = np.full(n, -1)
@@ -262,7 +265,7 @@ def decode_formats(probs: np.ndarray, groups: list[int] | None = None) -> Decode
                 letters[i] = j
     if not (letters >= 0).any():
         return plain
-    if not _fits(top, formats):
+    if not _fits(top, formats, region):
         return _best_fit(p, top, letters, formats) or plain
     if groups is None:
         return plain
@@ -272,19 +275,19 @@ def decode_formats(probs: np.ndarray, groups: list[int] | None = None) -> Decode
         if mates and all(CLASSES[cls[k]].isalpha() for k in mates):
             trial = cls.copy()
             trial[i] = letters[i]
-            if _fits(trial, formats):
+            if _fits(trial, formats, region):
                 cls = trial
     if (cls == top).all():
         return plain
-    return Decoded("".join(CLASSES[c] for c in cls), p[np.arange(n), cls], tuple(range(n)), _fits(cls, formats))
+    return Decoded("".join(CLASSES[c] for c in cls), p[np.arange(n), cls], tuple(range(n)), _fits(cls, formats, region))
 
 
-def _fits(cls: np.ndarray, formats: list) -> str | None:
+def _fits(cls: np.ndarray, formats: list, region: str | None = None) -> str | None:
     """The first format that the classes fit (``O`` and ``0`` counted as one), or None."""
     if not formats:
         return None
     n = len(cls)
-    stack = _stacked(n)  # (formats, n, 36), same order as `formats`
+    stack = _stacked(n, region)  # (formats, n, 36), same order as `formats`
     ok = stack[:, np.arange(n), cls]
     oz = np.isin(cls, _OZ)
     if oz.any():
@@ -294,9 +297,9 @@ def _fits(cls: np.ndarray, formats: list) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def _stacked(n: int) -> np.ndarray:
-    """Masks of all formats of length ``n`` as one array, in `_all_formats` order."""
-    return np.stack([mask for pat, mask in _all_formats() if len(pat) == n])
+def _stacked(n: int, region: str | None = None) -> np.ndarray:
+    """Masks of the formats of length ``n`` as one array, in `_all_formats` order."""
+    return np.stack([mask for pat, mask in _all_formats(region) if len(pat) == n])
 
 
 def _best_fit(p: np.ndarray, top: np.ndarray, letters: np.ndarray, formats: list) -> Decoded | None:

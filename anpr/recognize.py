@@ -3,8 +3,8 @@
 `recognize_plate` segments the plate (several hypotheses, plus ones that join two
 narrow bars into one broken glyph, `_joined`), classifies every
 character crop of every hypothesis in one batched classifier call, decodes each
-hypothesis (with a region's plate formats, or without a region with the formats of
-all regions settling digit/letter look-alikes only) and keeps the one with the
+hypothesis (a strict region's formats fit the reading; otherwise the formats of the
+region, or of all regions without one, settle digit/letter look-alikes only) and keeps the one with the
 highest confidence. An end glyph that is doubtful, tall enough to be the plate's
 frame edge (`TALL_END`), a bar sticking out of the row (`_frame_ends`) or a picture
 beside the text (`_picture_ends`) is also weighed left out, and so is an inner glyph
@@ -502,9 +502,11 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         `anpr.normalize.CLASSES` order, e.g. `anpr.classify.CharClassifier`.
     region : str or None
         Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide the
-        decoding; None reads the most likely characters, a digit turned into its
+        decoding. None reads the most likely characters, a digit turned into its
         look-alike letter only where that alone fits a known format of any region
-        (`anpr.decode.decode_formats`).
+        (`anpr.decode.decode_formats`); a region whose formats are not exhaustive
+        (``strict: false``: eu, us) does the same with its own formats only; a strict
+        one (br) fits the reading to its formats (`anpr.decode.decode`).
 
     Returns
     -------
@@ -551,14 +553,14 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
 
     def consider(s, sub: list[int], score: float | None = None) -> Decoded | None:
         ids = [index[s.boxes[k]] for k in sub]
-        if region is not None:
+        if strict:
             d = decode(uprobs[ids], region)
         else:
-            d = decode_formats(uprobs[ids], spacing_groups([s.boxes[k] for k in sub], _sub_rows(s.rows, sub)))
+            d = decode_formats(uprobs[ids], spacing_groups([s.boxes[k] for k in sub], _sub_rows(s.rows, sub)), region)
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
             return None
         score = s.score if score is None else score
-        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, region is None), score)
+        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, not strict), score)
         d = Decoded(d.text, d.probs, tuple(sub[k] for k in d.keep), d.pattern)
         if strict and d.pattern is None:
             conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread

@@ -159,3 +159,10 @@ def test_spacing_groups_settle_a_bar_that_fits_either_way():
     assert D.decode_formats(bar("1FNY881", 0), [0, 0, 0, 0, 1, 1, 1]).text == "1FNY881"
     with pytest.raises(ValueError, match="one id per character"):
         D.decode_formats(m, [0, 1])
+
+
+def test_formats_of_one_region():
+    m = bar("RK776AI", 6)  # LLNNNLL: a European format, no Brazilian one
+    assert D.decode_formats(m, region="eu").text == "RK776AI"
+    assert D.decode_formats(m, region="br").text == "RK776A1"
+    assert D.decode_formats(m).text == "RK776AI"
