@@ -40,6 +40,7 @@ the full JSON list of plates; ``error`` is empty for a readable image.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -777,62 +778,52 @@ def run_batch(
     """
     t0 = time.perf_counter()
     images, skipped = find_images(folder)
-    client = None
-    if scheduler and isinstance(scheduler, str):
-        from .distributed import connect
+    with contextlib.ExitStack() as stack:
+        if scheduler and isinstance(scheduler, str):
+            from .distributed import connect
 
-        # Before the output is touched: an unreachable cluster leaves no empty file.
-        client = scheduler = connect(scheduler)
-    try:
-        return _run(folder, output, images, skipped, t0, workers=workers, reader_kwargs=reader_kwargs, crop=crop,
-                    max_pixels=max_pixels, resume=resume, overwrite=overwrite, scheduler=scheduler,
-                    on_start=on_start, on_record=on_record, send_bytes=send_bytes)
-    finally:
-        if client is not None:
-            client.close()
+            # Before the output is touched: an unreachable cluster leaves no empty file.
+            scheduler = connect(scheduler)
+            stack.callback(scheduler.close)
+        done = prepare_output(output, resume=resume, overwrite=overwrite)
+        summary = BatchSummary(output=os.fspath(output), skipped_files=skipped)
+        done_keys = {_key(r["image"]) for r in done}
+        summary.already_done = sum(1 for p in images if _key(p) in done_keys)
+        summary.earlier_failed = [r["image"] for r in done if r.get("error")]
+        todo = [p for p in images if _key(p) not in done_keys]
+        summary.total = len(images)
 
+        reader = None
+        if todo and not scheduler:
+            # Load the model here first even for a pool: a bad model is one clear error
+            # before any work starts, not one per worker.
+            from .reader import PlateReader
 
-def _run(folder, output, images, skipped, t0, *, workers, reader_kwargs, crop, max_pixels, resume, overwrite,
-         scheduler, on_start, on_record, send_bytes) -> BatchSummary:
-    done = prepare_output(output, resume=resume, overwrite=overwrite)
-    summary = BatchSummary(output=os.fspath(output), skipped_files=skipped)
-    done_keys = {_key(r["image"]) for r in done}
-    summary.already_done = sum(1 for p in images if _key(p) in done_keys)
-    summary.earlier_failed = [r["image"] for r in done if r.get("error")]
-    todo = [p for p in images if _key(p) not in done_keys]
-    summary.total = len(images)
-
-    reader = None
-    if todo and not scheduler:
-        # Load the model here first even for a pool: a bad model is one clear error
-        # before any work starts, not one per worker.
-        from .reader import PlateReader
-
-        reader = PlateReader(**(reader_kwargs or {}))
-    if on_start:
-        on_start(len(todo))
-    journal = journal_path(output)
-    with JsonlWriter(journal) as writer:
-        for record in read_records(
-            todo,
-            workers=workers,
-            reader_kwargs=reader_kwargs,
-            crop=crop,
-            max_pixels=max_pixels,
-            scheduler=scheduler,
-            reader=reader,
-            send_bytes=send_bytes,
-        ):
-            writer.write(record)
-            summary.add(record)
-            if on_record:
-                on_record(record)
-    if is_csv(output):
-        records, _ = load_jsonl(journal)
-        write_csv(output, records)
-        journal.unlink()
-    summary.seconds = time.perf_counter() - t0
-    return summary
+            reader = PlateReader(**(reader_kwargs or {}))
+        if on_start:
+            on_start(len(todo))
+        journal = journal_path(output)
+        with JsonlWriter(journal) as writer:
+            for record in read_records(
+                todo,
+                workers=workers,
+                reader_kwargs=reader_kwargs,
+                crop=crop,
+                max_pixels=max_pixels,
+                scheduler=scheduler,
+                reader=reader,
+                send_bytes=send_bytes,
+            ):
+                writer.write(record)
+                summary.add(record)
+                if on_record:
+                    on_record(record)
+        if is_csv(output):
+            records, _ = load_jsonl(journal)
+            write_csv(output, records)
+            journal.unlink()
+        summary.seconds = time.perf_counter() - t0
+        return summary
 
 
 __all__ = [

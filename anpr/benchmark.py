@@ -43,15 +43,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .decode import merge_o0
+
 DETECT_IOU = 0.4
 """Overlap above which a returned plate is the labelled one."""
 
 REGION_KEYS = ("us", "eu", "br")
-
-
-def merge_o0(text: str) -> str:
-    """``text`` with every letter O written as the digit 0."""
-    return text.upper().replace("O", "0")
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -98,6 +95,15 @@ def load_labels(folder: Path, crop: bool) -> list[dict]:
         hint = "" if crop or "x" in have else " (a plate-crop folder? use --crop)"
         raise ValueError(f"{path}: needs columns {','.join(sorted(need))}, has {','.join(sorted(have)) or 'none'}{hint}")
     return rows
+
+
+def label_box(row: dict) -> list[int]:
+    """The labelled plate box ``[x, y, w, h]`` of a scene ``labels.csv`` row.
+
+    >>> label_box({"image": "a.jpg", "x": "10", "y": "20.0", "w": "80", "h": "40", "plate": "AB1"})
+    [10, 20, 80, 40]
+    """
+    return [int(float(row[k])) for k in ("x", "y", "w", "h")]
 
 
 def _region_for(folder: Path, region: str | None) -> str | None:
@@ -238,7 +244,7 @@ def run_benchmark(
                 s = score_crop(plates, label)
                 lbox = None
             else:
-                lbox = [int(float(lab[k])) for k in ("x", "y", "w", "h")]
+                lbox = label_box(lab)
                 s = score_scene(plates, lbox, label)
             s.update(set=d.name, image=lab["image"], label=label, ms=ms, cpu_ms=cpu_ms, n_plates=len(plates),
                      label_box=lbox, error=error, path=str(path))

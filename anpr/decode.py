@@ -148,6 +148,16 @@ def _check(probs: np.ndarray) -> np.ndarray:
     return p
 
 
+def merge_o0(text: str) -> str:
+    """``text`` with every letter O written as the digit 0 (many plates and labels
+    do not tell them apart).
+
+    >>> merge_o0("rkO99an")
+    'RK099AN'
+    """
+    return text.upper().replace("O", "0")
+
+
 def decode_argmax(probs: np.ndarray) -> Decoded:
     """Most likely class of every character.
 

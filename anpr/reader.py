@@ -331,6 +331,8 @@ class PlateReader:
     # ------------------------------------------------------------------ stages
 
     def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k: int) -> Plate | None:
+        from .decode import merge_o0
+
         plate = self._read_quad(gray, cand, PAD_X, debug, k)
         if plate is not None and plate.confidence >= WIDE_MIN and len(plate.text) <= WIDE_MAX_LEN and WIDE_PAD_X > PAD_X:
             # A glyph at either end set apart from the rest (a bolt, a dash, a frame
@@ -353,7 +355,7 @@ class PlateReader:
                 if (
                     wider is not None
                     and len(wider.text) > len(plate.text)
-                    and _norm(first.text) in _norm(wider.text)
+                    and merge_o0(first.text) in merge_o0(wider.text)
                     and _rank(wider) >= WIDE_RATIO * _rank(first)
                 ):
                     plate = wider
@@ -434,10 +436,6 @@ def _variant(cands: list, chosen: list, cand):
 LENGTH_PRIOR = {4: 0.75, 5: 0.85}
 """Weight of a reading by its length when overlapping readings compete: a piece of a
 plate (the digits after a dash or an emblem) reads as confidently as the whole."""
-
-
-def _norm(text: str) -> str:
-    return text.replace("O", "0")
 
 
 def _rank(p: Plate) -> float:

@@ -62,7 +62,9 @@ def test_shipped_ranker_prefers_the_plate(samples_dir):
     """On each sample photo, the candidate on the plate outranks most others."""
     from conftest import read_labels
     from anpr.images import load_image
+    from anpr.reader import PlateReader
 
+    reader = PlateReader(ranker=False)
     ranker = rank.load_ranker()
     assert ranker.info.get("photos", 0) > 100  # trained on the development scenes
     for row in read_labels(samples_dir / "labels.csv"):
@@ -71,9 +73,7 @@ def test_shipped_ranker_prefers_the_plate(samples_dir):
         scores = ranker.score(rank.candidate_features(gray, cands))
         best = cands[int(np.argmax(scores))]
         # The best-ranked candidate reads as the labelled plate.
-        from anpr.reader import PlateReader
-
-        plates = PlateReader(ranker=False)._read_candidate(gray, best, None, 0)
+        plates = reader._read_candidate(gray, best, None, 0)
         assert plates is not None and plates.text.replace("O", "0") == row["plate"].replace("O", "0"), row
 
 

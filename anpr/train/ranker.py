@@ -31,7 +31,7 @@ def scene_examples(
     ``folder`` holds ``labels.csv`` with ``image,x,y,w,h,plate``. Returns ``X``
     ``(n, N_FEATURES)``, ``y`` ``(n,)`` in {0, 1} and, per row, the photo's path.
     """
-    from ..benchmark import _matches, load_labels
+    from ..benchmark import _matches, label_box, load_labels
     from ..images import load_image
     from ..localize import MAX_SCORED, propose, to_gray
     from ..rank import N_FEATURES, candidate_features
@@ -41,7 +41,7 @@ def scene_examples(
     for lab in load_labels(folder, crop=False):
         path = folder / lab["image"]
         gray = to_gray(load_image(path))
-        box = [int(float(lab[k])) for k in ("x", "y", "w", "h")]
+        box = label_box(lab)
         cands = propose(gray, max_candidates=MAX_SCORED)
         xs.append(candidate_features(gray, cands))
         ys.append(np.array([_matches(c.box, box) for c in cands], np.int8))

@@ -54,7 +54,10 @@ def _train_ranker(scenes, out, C, folds, cv_read):
     with click.progressbar(length=n_photos, label="proposing candidates", file=sys.stderr) as bar:
         for d in scenes:
             a, b, n = R.scene_examples(d, progress=bar.update)
-            X.append(a), y.append(b), names.extend(n), sets.extend([d.name] * len(n))
+            X.append(a)
+            y.append(b)
+            names.extend(n)
+            sets.extend([d.name] * len(n))
     X, y, sets = np.concatenate(X), np.concatenate(y), np.asarray(sets)
     click.echo(f"{n_photos} photos, {len(y)} candidates, {int(y.sum())} on the labelled plate")
 
@@ -90,7 +93,7 @@ def _train_ranker(scenes, out, C, folds, cv_read):
 
 def _cv_read(scenes, X, y, names, C, folds) -> dict:
     """Per folder: benchmark rates of every photo read by its fold's ranker and by none."""
-    from ..benchmark import load_labels, score_scene, summarize
+    from ..benchmark import label_box, load_labels, score_scene, summarize
     from ..reader import PlateReader
     from . import ranker as R
 
@@ -104,7 +107,7 @@ def _cv_read(scenes, X, y, names, C, folds) -> dict:
             rows = {"ranker": [], "none": []}
             for lab in load_labels(d, crop=False):
                 path = d / lab["image"]
-                box = [int(float(lab[k])) for k in ("x", "y", "w", "h")]
+                box = label_box(lab)
                 label = lab["plate"].strip().upper()
                 for key, rd in (("ranker", with_r[R.fold_of(str(path), folds)]), ("none", without)):
                     t = time.perf_counter()
