@@ -206,7 +206,6 @@ def _fit(logp: np.ndarray, mask: np.ndarray, max_drops: int) -> tuple[float, lis
 
 
 @lru_cache(maxsize=None)
-@lru_cache(maxsize=None)
 def _all_formats(region: str | None = None) -> tuple[tuple[str, np.ndarray], ...]:
     """Every pattern of one region (None: of every region file), once each."""
     out: dict[str, np.ndarray] = {}

@@ -228,9 +228,9 @@ class PlateReader:
         min_best: float | None = MIN_BEST,
         ranker: Any = None,
     ):
-        if region is not None:
-            from .decode import load_region
+        from .decode import load_region
 
+        if region is not None:
             load_region(region)  # fails early, naming the unknown region
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
@@ -239,6 +239,7 @@ class PlateReader:
         self.classifier = _load_classifier(model)
         self.ranker = _load_ranker(ranker)
         self.region = region
+        self.strict = region is not None and load_region(region).strict
         self.min_confidence = float(min_confidence)
         self.min_best = None if min_best is None else float(min_best)
         self.max_reads = int(max_reads)
@@ -333,8 +334,12 @@ class PlateReader:
     def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k: int) -> Plate | None:
         from .decode import merge_o0
 
-        plate = self._read_quad(gray, cand, PAD_X, debug, k)
-        if plate is not None and plate.confidence >= WIDE_MIN and len(plate.text) <= WIDE_MAX_LEN and WIDE_PAD_X > PAD_X:
+        head: dict = {}
+        plate = self._read_quad(gray, cand, PAD_X, debug, k, head)
+        # A strict region's formats are exhaustive: a reading that fits none of them
+        # is as much a reason to look wider as a confident short one.
+        wide_worthy = plate is not None and (plate.confidence >= WIDE_MIN or head.get("unmatched", False))
+        if wide_worthy and len(plate.text) <= WIDE_MAX_LEN and WIDE_PAD_X > PAD_X:
             # A glyph at either end set apart from the rest (a bolt, a dash, a frame
             # touching it) is often left out of the row: read once more with wider
             # margins; that reading wins only when it finds more characters, nearly
@@ -385,6 +390,7 @@ class PlateReader:
             return None
         if info is not None:
             info["edge_ink"] = ink_at_edges(plate_img, [b for _, _, b in pt.chars])
+            info["unmatched"] = self.strict and pt.pattern is None
         chars = []
         for ch, p, (x, y, w, h) in pt.chars:
             pts = L.map_points(to_image, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]])

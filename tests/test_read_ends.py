@@ -185,3 +185,12 @@ def test_broken_glyph_read_as_two_bars_is_joined(reader, data_dir, image):
     label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
     got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier)
     assert got is not None and _same(got.text, label)
+
+
+@pytest.mark.parametrize("image", ["OZC8400.jpg", "PYB6477.jpg"])
+def test_strict_region_reads_wider_when_no_format_fits(data_dir, image):
+    # The first crop holds six glyphs of a seven-glyph Brazilian plate. Brazil's
+    # formats are exhaustive, so six glyphs fit none and the reading's confidence
+    # falls below the wide-read threshold; that misfit alone asks for a wider reading.
+    plates = PlateReader(region="br").read(data_dir / "scenes" / "br" / image)
+    assert plates and _same(plates[0].text, image.removesuffix(".jpg"))
