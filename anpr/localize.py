@@ -68,6 +68,8 @@ class Candidate:
     features: dict = field(default_factory=dict)
     row: np.ndarray | None = None
     """Corners of the row of glyphs found inside, once scored (input pixels)."""
+    plate_p: float | None = None
+    """The learned ranker's plate probability (`anpr.rank`), once ranked."""
 
     @property
     def size(self) -> tuple[float, float]:

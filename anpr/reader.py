@@ -80,7 +80,13 @@ missed, and each reading costs 10-20 ms."""
 
 EARLY_EXIT = 0.8
 """Once a reading this confident is held, candidates scoring under `EARLY_RATIO`
-times the best cheap score are skipped."""
+times the best cheap score are skipped..."""
+
+EARLY_PLATE_P = 0.6
+"""... provided the learned ranker finds the candidate read at least this plate-like:
+lettering on a van reads as confidently as a plate (ranker cross-validation on the
+development scenes, 0 -> 0.6: us 62.9 -> 63.6 % exact, detection 88.8 -> 89.5 %,
+eu and br unchanged)."""
 
 EARLY_RATIO = 0.7
 
@@ -285,7 +291,7 @@ class PlateReader:
             plate = self._read_candidate(gray, cand, debug, k)
             if plate is not None:
                 reads.append(plate)
-                held = max(held, plate.confidence)
+                held = max(held, _holding(plate, cand))
             if plate is None or plate.confidence < VARIANT_BELOW:
                 # The same plate proposed as another rectangle (with its frame, or as
                 # the glyph row alone) often reads better than a weak first reading.
@@ -294,7 +300,7 @@ class PlateReader:
                     other = self._read_candidate(gray, alt, debug, f"{k}v")
                     if other is not None:
                         reads.append(other)
-                        held = max(held, other.confidence)
+                        held = max(held, _holding(other, alt))
         return _final(reads, self.min_confidence, self.min_best)
 
     def rank_candidates(self, gray: np.ndarray) -> list:
@@ -306,6 +312,8 @@ class PlateReader:
             from .rank import candidate_features
 
             p = self.ranker.score(candidate_features(gray, cands))
+            for c, v in zip(cands, p):
+                c.plate_p = float(v)
             cands = [cands[i] for i in np.argsort(-p, kind="stable")[:RANK_TOP]]
         return L.score_candidates(gray, cands)
 
@@ -425,6 +433,14 @@ def _pick(cands: list, n: int) -> list:
         if all(iou(c.box, o.box) <= 0.5 for o in out):
             out.append(c)
     return out
+
+
+def _holding(plate: Plate, cand) -> float:
+    """How far a reading counts towards the early exit: its confidence, when its
+    candidate is plate-like enough to the ranker (or no ranker judged it)."""
+    if cand.plate_p is not None and cand.plate_p < EARLY_PLATE_P:
+        return 0.0
+    return plate.confidence
 
 
 def _variant(cands: list, chosen: list, cand):

@@ -168,3 +168,17 @@ def test_variant_is_the_skipped_duplicate_of_a_candidate():
     assert reader._variant(cands, chosen, other) is None  # nothing overlaps it
     # A duplicate scoring under VARIANT_RATIO of the candidate is not worth a reading.
     assert reader._variant([a, weak_dup], [a], a) is None
+
+
+def test_van_lettering_does_not_stop_the_search(reader, data_dir):
+    # "205014" painted on a van reads at 0.96 from a candidate the ranker finds only
+    # half plate-like; the search goes on to the truck's plate below it.
+    from anpr.reader import EARLY_PLATE_P, _holding
+
+    plates = reader.read(data_dir / "scenes" / "us" / "5b562a61-34ad-4f00-9164-d34abb7a38e4.jpg")
+    assert "91A4ZA" in [p.text for p in plates]
+    plate = Plate("205014", 0.96, (0, 0, 9, 3), [], [])
+    cand = type("C", (), {"plate_p": EARLY_PLATE_P - 0.01})()
+    assert _holding(plate, cand) == 0.0
+    cand.plate_p = None  # no ranker: the reading counts as it is
+    assert _holding(plate, cand) == 0.96
