@@ -145,6 +145,22 @@ def test_read_plate_good_photos_exit_0(good_photos, tmp_path):
     assert stage_files, "no pipeline stage written"
 
 
+def test_read_plate_reads_standard_input(samples_dir, tmp_path):
+    from conftest import read_labels
+
+    row = read_labels(samples_dir / "labels.csv")[0]
+    photo = (samples_dir / row["image"]).read_bytes()
+    annotate = tmp_path / "ann"
+    result = _runner().invoke(main, ["read-plate", "--annotate", str(annotate), "-"], input=photo)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("-: ") and row["plate"].replace("O", "0") in result.stdout.replace("O", "0")
+    assert [p.name for p in annotate.iterdir()] == ["stdin.jpg"]
+    result = _runner().invoke(main, ["read-plate", "--json", "-"], input=b"not a photo")
+    assert result.exit_code == 1
+    _no_traceback(result.stdout, result.stderr)
+    assert json.loads(result.stdout)["error"] == "-: not an image (unrecognised content)"
+
+
 def test_read_plate_crop(data_dir):
     crops = sorted((data_dir / "plates" / "us").glob("*.*"))
     crops = [p for p in crops if p.suffix.lower() in (".jpg", ".png")][:3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ from ._common import (
     region_option,
     verbose_option,
 )
+
+
+STDIN = "-"
+"""The IMAGE argument that stands for standard input."""
 
 
 @click.command("read-plate")
@@ -62,7 +67,8 @@ def read_plate(
     """Read the number plates in IMAGE... .
 
     Prints one line per image: ``path: TEXT  (0.97)`` (several plates
-    comma-separated) or ``path: no plate found``. An image that cannot be read gets
+    comma-separated) or ``path: no plate found``. IMAGE ``-`` reads one image
+    from standard input. An image that cannot be read gets
     ``path: error: <reason>`` on stderr, the others are still read, and the exit code
     is 1. With --json, stdout gets one object per image:
     {"image", "width", "height", "plates", "time_ms", "error"}.
@@ -124,7 +130,9 @@ def _read_one(
     image = None
     stages: dict[str, Any] = {}
     try:
-        image = load_image(path, max_pixels=limit, name=path)
+        # "-" reads one encoded image from standard input (a camera's snapshot piped in).
+        source = sys.stdin.buffer.read() if path == STDIN else path
+        image = load_image(source, max_pixels=limit, name=path)
         if crop:
             plates = reader.read_crop(image)
         elif debug:
@@ -148,7 +156,7 @@ def _read_one(
 
 
 def _unique_name(path: str, used: set[str]) -> str:
-    stem = Path(path).stem or "image"
+    stem = "stdin" if path == STDIN else Path(path).stem or "image"
     name, n = stem, 1
     while name in used:
         name = f"{stem}-{n}"
