@@ -57,15 +57,21 @@ class _OrtBackend:
 
 class _DnnBackend:
     def __init__(self, path: Path, threads: int):
+        import threading
+
         import cv2
 
         self.net = cv2.dnn.readNetFromONNX(str(path))
         self.input_shape = (None, SIZE, SIZE, 1)
         self.output_shape = (None, len(CLASSES))
+        # setInput and forward share the net's buffers: two threads interleaving them
+        # fail an assertion or, worse, swap their outputs (onnxruntime's run is safe).
+        self._lock = threading.Lock()
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        self.net.setInput(x)
-        return np.asarray(self.net.forward())
+        with self._lock:
+            self.net.setInput(x)
+            return np.array(self.net.forward())
 
 
 class CharClassifier:

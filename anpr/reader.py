@@ -222,6 +222,12 @@ class PlateReader:
         The learned candidate ranker: None for the shipped one, a path to a ranker
         JSON, a loaded `~anpr.rank.Ranker`, or False to order candidates by the cheap
         score alone.
+
+    Notes
+    -----
+    A reader holds no state between photos: one reader may serve several threads at
+    once (a gate controller answering cameras in parallel), with the shipped
+    `~anpr.classify.CharClassifier` on either backend.
     """
 
     def __init__(

@@ -182,3 +182,19 @@ def test_van_lettering_does_not_stop_the_search(reader, data_dir):
     assert _holding(plate, cand) == 0.0
     cand.plate_p = None  # no ranker: the reading counts as it is
     assert _holding(plate, cand) == 0.96
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "cv2"])
+def test_one_reader_serves_many_threads(samples_dir, backend):
+    # cv2.dnn's setInput/forward share the net's buffers: without the backend's lock,
+    # threads sharing a reader fail an assertion inside OpenCV.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from anpr.classify import CharClassifier
+
+    photos = [samples_dir / r["image"] for r in read_labels(samples_dir / "labels.csv")] * 3
+    rd = PlateReader(model=CharClassifier(backend=backend))
+    alone = [[(p.text, p.box) for p in rd.read(x)] for x in photos]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda x: [(p.text, p.box) for p in rd.read(x)], photos))
+    assert together == alone and any(alone)
