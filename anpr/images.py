@@ -9,7 +9,8 @@ dealt with here, once:
   file and the reason;
 - the pixel count is read from the file header *before* decoding, so a tiny file that
   claims 20000 x 20000 pixels is refused without allocating a gigabyte;
-- EXIF orientation is applied (OpenCV does so for ``IMREAD_ANYCOLOR``), 16-bit and
+- EXIF orientation is applied (OpenCV does so for ``IMREAD_ANYCOLOR``; images with
+  alpha are matched to that decoding, see `orient_like`), 16-bit and
   float images are scaled to 8 bits, gray is expanded to BGR, and transparent
   pixels are composited onto white;
 - arrays of any dtype and shape are either converted or refused with `ImageError`,
@@ -458,7 +459,34 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str
         raise ImageError(f"{name}: cannot decode {fmt.upper()} ({reason})") from None
     if image is None or image.size == 0:
         raise ImageError(f"{name}: corrupt or truncated {fmt.upper()} (the decoder gave up)")
+    if header.alpha:
+        # UNCHANGED ignores EXIF orientation: decode once more the way that applies it
+        # and turn the alpha image to match (rare: photos with alpha are few).
+        with _quiet_stderr(os.environ.get(QUIET_ENV) == "1"):
+            oriented = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)
+        if oriented is not None:
+            image = orient_like(image, oriented)
     return to_bgr_uint8(image, max_pixels=max_pixels, name=name)
+
+
+def orient_like(raw: np.ndarray, oriented: np.ndarray) -> np.ndarray:
+    """``raw`` (with alpha) turned and flipped so that its colour equals ``oriented``
+    (the same image decoded with EXIF orientation applied, alpha dropped); ``raw``
+    unchanged when no turn or flip matches.
+
+    >>> raw = np.zeros((2, 3, 4), np.uint8); raw[0, 0] = (9, 9, 9, 255)
+    >>> orient_like(raw, np.rot90(raw[:, :, :3], -1)).shape     # EXIF 6: a quarter turn
+    (3, 2, 4)
+    """
+    color = raw[:, :, :3] if raw.ndim == 3 and raw.shape[2] >= 3 else raw[:, :, 0] if raw.ndim == 3 else raw
+    ref = oriented if color.ndim == 3 or oriented.ndim == 2 else oriented[:, :, 0]
+    for k in range(4):
+        for flip in (False, True):
+            c = np.rot90(color[:, ::-1] if flip else color, -k)
+            if c.shape == ref.shape and np.array_equal(c, ref):
+                r = raw[:, ::-1] if flip else raw
+                return np.ascontiguousarray(np.rot90(r, -k))
+    return raw
 
 
 # --------------------------------------------------------------------------- arrays

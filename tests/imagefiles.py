@@ -38,6 +38,19 @@ def exif_rotated_jpeg(orientation: int = 6) -> bytes:
     return jpg[:2] + exif_app1(orientation) + jpg[2:]
 
 
+def exif_rotated_png(orientation: int = 6, alpha: bool = True) -> bytes:
+    """The marked photo as a PNG (with an opaque alpha channel) whose eXIf chunk says
+    to rotate it."""
+    img = marked_photo()
+    if alpha:
+        img = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
+    png = encode(img, ".png")
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    tiff += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", 0)
+    at = png.index(b"IDAT") - 4
+    return png[:at] + _chunk(b"eXIf", tiff) + png[at:]
+
+
 def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 

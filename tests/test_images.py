@@ -13,6 +13,7 @@ from anpr.images import DEFAULT_MAX_PIXELS, is_image_name, load_image, read_file
 from imagefiles import (
     encode,
     exif_rotated_jpeg,
+    exif_rotated_png,
     huge_jpeg_header,
     huge_png_header,
     marked_photo,
@@ -109,6 +110,16 @@ def test_exif_orientation_is_applied():
     assert img.shape == (80, 40, 3)
     assert img[5, 20, 2] > 200 and img[5, 20, 0] < 60
     assert img[75, 20, 0] > 200 and img[75, 20, 2] < 60
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_orientation_is_applied_to_images_with_alpha(orientation):
+    # OpenCV keeps alpha only when it ignores EXIF orientation; the alpha image is
+    # turned to match the decoding that applies it, as the same PNG without alpha is.
+    with_alpha = load_image(exif_rotated_png(orientation, alpha=True))
+    without = load_image(exif_rotated_png(orientation, alpha=False))
+    assert with_alpha.shape == without.shape == ((40, 80, 3) if orientation == 3 else (80, 40, 3))
+    assert np.array_equal(with_alpha, without)
 
 
 def test_exif_orientation_1_is_unrotated():
