@@ -242,8 +242,8 @@ class PlateReader:
     ):
         from .decode import load_region
 
-        if region is not None:
-            load_region(region)  # fails early, naming the unknown region
+        # Loading the region first fails early, naming an unknown one.
+        self.strict = region is not None and load_region(region).strict
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
         if max_reads < 1:
@@ -251,7 +251,6 @@ class PlateReader:
         self.classifier = _load_classifier(model)
         self.ranker = _load_ranker(ranker)
         self.region = region
-        self.strict = region is not None and load_region(region).strict
         self.min_confidence = float(min_confidence)
         self.min_best = None if min_best is None else float(min_best)
         self.max_reads = int(max_reads)
