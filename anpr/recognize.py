@@ -25,7 +25,7 @@ import numpy as np
 from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region
 from .localize import iou
 from .normalize import CLASSES
-from .segment import Box, Segmentation, cut_chars, find_segmentations, score_boxes
+from .segment import Box, Segmentation, _med, cut_chars, find_segmentations, score_boxes
 
 MIN_CHARS = 4
 """Fewer characters than this is not read as a plate."""
@@ -204,9 +204,9 @@ def ink_at_edges(plate: np.ndarray, boxes: list[Box]) -> tuple[float, float]:
     if inner.size == 0:
         return 0.0, 0.0
     ref = max(1.0, float(np.percentile(inner, 95) - np.percentile(inner, 5)))
-    y0 = max(0, int(_median([b[1] for b in boxes])))
-    y1 = max(y0 + 1, int(_median([b[1] + b[3] for b in boxes])))
-    k = max(2, round(0.3 * _median([b[2] for b in boxes])))
+    y0 = max(0, int(_med([b[1] for b in boxes])))
+    y1 = max(y0 + 1, int(_med([b[1] + b[3] for b in boxes])))
+    k = max(2, round(0.3 * _med([b[2] for b in boxes])))
     band = g[y0:y1].astype(np.float32)
     out = []
     for strip in (band[:, :k], band[:, -k:]):
@@ -231,7 +231,7 @@ def spacing_groups(boxes: list[Box], rows: list[int] | None = None) -> list[int]
     if not boxes:
         return []
     gaps = [b[0] - (a[0] + a[2]) for a, b in zip(boxes, boxes[1:])]
-    wide = (_median(gaps) if gaps else 0.0) + GROUP_GAP * _median([b[3] for b in boxes])
+    wide = (_med(gaps) if gaps else 0.0) + GROUP_GAP * _med([b[3] for b in boxes])
     starts = set(np.cumsum(rows)[:-1].tolist()) if rows else set()
     out = [0]
     for i, gap in enumerate(gaps, start=1):
@@ -311,11 +311,11 @@ def _picture_ends(boxes: list[Box], probs: np.ndarray) -> list[int]:
     """
     if len(boxes) <= MIN_CHARS:
         return []
-    h = _median([b[3] for b in boxes])
+    h = _med([b[3] for b in boxes])
     # Centre to centre: a narrow 1 or I stands further from its neighbours' edges
     # than other glyphs, not from their centres.
     pitch = [b[0] + b[2] / 2 - a[0] - a[2] / 2 for a, b in zip(boxes, boxes[1:])]
-    g = _median(pitch)
+    g = _med(pitch)
     sure = [_top(p) for p in probs]
     out = []
     for i, gap in ((0, pitch[0]), (len(boxes) - 1, pitch[-1])):
@@ -350,10 +350,10 @@ def _picture_between(boxes: list[Box], probs: np.ndarray) -> list[int]:
     """
     if len(boxes) <= MIN_CHARS + 1:
         return []
-    h = _median([b[3] for b in boxes])
-    w = _median([b[2] for b in boxes])
+    h = _med([b[3] for b in boxes])
+    w = _med([b[2] for b in boxes])
     pitch = [b[0] + b[2] / 2 - a[0] - a[2] / 2 for a, b in zip(boxes, boxes[1:])]
-    g = _median(pitch)
+    g = _med(pitch)
     sure = [_top(p) for p in probs]
     xc = np.array([b[0] + b[2] / 2 for b in boxes])
     top = np.array([b[1] for b in boxes], np.float64)
@@ -416,7 +416,7 @@ def _joined(s: Segmentation, height: int) -> list[Segmentation]:
     if len(s.rows) > 1 or len(s.boxes) <= MIN_CHARS:
         return []
     b = s.boxes
-    w = _median([x[2] for x in b])
+    w = _med([x[2] for x in b])
     out = []
     for i in range(len(b) - 1):
         (x0, y0, w0, h0), (x1, y1, w1, h1) = b[i], b[i + 1]
@@ -448,7 +448,7 @@ def _frame_ends(boxes: list[Box]) -> list[int]:
         return []
     b = np.array(boxes, np.float64)
     xc = b[:, 0] + b[:, 2] / 2
-    h = _median(b[:, 3])
+    h = _med(b[:, 3])
     out = []
     for i, rest in ((0, slice(1, None)), (len(b) - 1, slice(None, -1))):
         if b[i, 2] > FRAME_BAR * b[i, 3]:
@@ -461,13 +461,6 @@ def _frame_ends(boxes: list[Box]) -> list[int]:
                 out.append(i)
                 break
     return out
-
-
-def _median(v: list) -> float:
-    """Median of a short list (np.median's overhead dwarfs a handful of values)."""
-    v = sorted(float(x) for x in v)
-    n = len(v)
-    return 0.5 * (v[(n - 1) // 2] + v[n // 2]) if n else 0.0
 
 
 def plate_confidence(char_probs: np.ndarray, segmentation_score: float) -> float:
