@@ -71,7 +71,7 @@ class _DnnBackend:
     def run(self, x: np.ndarray) -> np.ndarray:
         with self._lock:
             self.net.setInput(x)
-            return np.array(self.net.forward())
+            return np.asarray(self.net.forward())
 
 
 class CharClassifier:
