@@ -106,6 +106,12 @@ glyph the reading leaves out."""
 SAME_BOX_IOU = 0.85
 """Boxes of different hypotheses overlapping this much are classified once."""
 
+FREED_IOU = 0.9
+"""A box whose glyph cut free of what touches it (`anpr.segment.Segmentation.crops`)
+overlaps it less than this is classified both ways, the surer reading counting
+(``plates/us --crop`` 85.1 -> 86.2 %, ``plates/br --crop`` 87.7 -> 87.7 %, scenes
+unchanged; at 1.0, every box cut at all: 86.2 %, but scenes br 92.1 -> 90.8 %)."""
+
 
 _O, _ZERO = CLASSES.index("O"), CLASSES.index("0")
 
@@ -424,7 +430,9 @@ def _joined(s: Segmentation, height: int) -> list[Segmentation]:
             y = min(y0, y1)
             box = (x0, y, x1 + w1 - x0, max(y0 + h0, y1 + h1) - y)
             boxes = b[:i] + [box] + b[i + 2 :]
-            out.append(Segmentation(boxes, score_boxes(boxes, height), s.polarity, [len(boxes)]))
+            crops = list(s.crops or b)
+            crops = crops[:i] + [box] + crops[i + 2 :]
+            out.append(Segmentation(boxes, score_boxes(boxes, height), s.polarity, [len(boxes)], crops))
     return out
 
 
@@ -529,17 +537,27 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     # Hypotheses share most of their boxes, give or take a pixel: classify each
     # distinct box once.
     unique: list[Box] = []
+    glyphs: list[Box] = []  # the part of each unique box to classify
     index: dict[Box, int] = {}
     for s in segs:
-        for b in s.boxes:
+        for b, g in zip(s.boxes, s.crops or s.boxes):
             if b not in index:
                 index[b] = next((i for i, u in enumerate(unique) if iou(b, u) >= SAME_BOX_IOU), len(unique))
                 if index[b] == len(unique):
                     unique.append(b)
-    crops = cut_chars(a, unique)
-    uprobs = np.asarray(classifier.predict_proba(crops), np.float64)
-    if uprobs.shape != (len(crops), 36):
-        raise ValueError(f"classifier returned shape {uprobs.shape}, expected ({len(crops)}, 36)")
+                    glyphs.append(g)
+    # A glyph touched by a sticker, a picture or the frame is classified twice: as
+    # boxed, and cut free within its text row; the surer reading counts (the cut
+    # may also clip a tail, as of a Q, that the box kept).
+    alt = [i for i, (u, g) in enumerate(zip(unique, glyphs)) if iou(u, g) < FREED_IOU]
+    probs = np.asarray(classifier.predict_proba(cut_chars(a, unique + [glyphs[i] for i in alt])), np.float64)
+    n = len(unique) + len(alt)
+    if probs.shape != (n, 36):
+        raise ValueError(f"classifier returned shape {probs.shape}, expected ({n}, 36)")
+    uprobs = probs[: len(unique)]
+    for i, p in zip(alt, probs[len(unique) :]):
+        if p.max() > uprobs[i].max():
+            uprobs[i] = p
 
     strict = region is not None and load_region(region).strict
     cands = []

@@ -42,6 +42,10 @@ TRIM_VERY_TALL = 1.2
 `TRIM_TALL` times the row's median height and a bar (width under `TRIM_BAR` of its
 height), or when it is `TRIM_VERY_TALL` times that height whatever its width."""
 
+FREE_MARGIN = 0.04
+"""`_free_glyph` keeps a glyph's ink from this fraction of the row's height above its
+top line to as far below its bottom line."""
+
 
 @dataclass(frozen=True)
 class Segmentation:
@@ -58,12 +62,17 @@ class Segmentation:
     rows : list of int
         Number of boxes in each text row (top row first); ``len(rows) == 2`` for
         two-row plates.
+    crops : list of (x, y, w, h)
+        Per box, the part of it to classify: the box itself, or for a box that
+        something above or below it touches (a sticker, a picture, the frame), the
+        glyph cut free of that within the text row. Empty means ``boxes``.
     """
 
     boxes: list[Box]
     score: float
     polarity: str
     rows: list[int] = field(default_factory=list)
+    crops: list[Box] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -350,7 +359,9 @@ def _band_boxes(band: np.ndarray, line: _Line) -> list[list[int]]:
 def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None = None) -> list[list[int]]:
     """Segment the glyphs of one text row: free, split and join them.
 
-    ``xspan`` limits the result to glyphs overlapping that column range.
+    ``xspan`` limits the result to glyphs overlapping that column range. Each box
+    is ``[x, y, w, h]`` followed by the four values of its glyph cut free of
+    whatever touches it (`_free_glyph`), which is what the classifier may see.
     """
     H, W = binary.shape
     hchar = line.height
@@ -374,6 +385,7 @@ def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None =
         else:
             out.append(b)
     out = [b for b in out if b[3] >= 0.6 * hchar]
+    out = [b + _free_glyph(band, line, b) for b in out]
     if xspan is not None and out:
         # Glyphs over the group's columns, plus any that continue the row at a
         # glyph's spacing (the group may have missed glyphs merged with clutter).
@@ -389,6 +401,31 @@ def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None =
         out = out[lo : hi + 1]
     # A thin bar at the left or right edge is the plate's (or the crop's) border.
     return [b for b in out if not (b[2] < 0.25 * hchar and (b[0] <= 1 or b[0] + b[2] >= W - 1))]
+
+
+def _free_glyph(band: np.ndarray, line: _Line, box: list[int]) -> list[int]:
+    """The glyph in ``box`` cut free of what touches it above or below the row.
+
+    A sticker over a glyph's top or a picture under its foot joins it in the
+    binary image and widens its box; within the text row (`FREE_MARGIN` of its
+    height beyond the row's lines) only the glyph's own columns hold ink.
+    Returns ``box`` itself when it is no taller than the row.
+    """
+    x, y, w, h = box
+    hc = line.height
+    if h <= hc:
+        return list(box)
+    xc = x + w / 2.0
+    y0 = max(y, int(np.floor(line.top0 + line.slope * xc - FREE_MARGIN * hc)))
+    y1 = min(y + h, int(np.ceil(line.bot0 + line.slope * xc + FREE_MARGIN * hc)))
+    if y1 - y0 < 0.6 * hc:
+        return list(box)
+    sub = band[y0:y1, x : x + w] > 0
+    cols = np.flatnonzero(sub.sum(axis=0) >= max(1.0, 0.08 * hc))
+    if len(cols) == 0:
+        return list(box)
+    rows = np.flatnonzero(sub[:, cols[0] : cols[-1] + 1].any(axis=1))
+    return [x + int(cols[0]), y0 + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
 
 
 def _profile_lines(binary: np.ndarray) -> list[_Line]:
@@ -682,6 +719,14 @@ def _two_rows(final: list, rows: list[tuple[str, list[list[int]]]], H: int) -> t
 # --------------------------------------------------------------------------- public
 
 
+def _to_plate(b, s: float, pw: int, ph: int) -> Box:
+    """A work-image box in the pixels of the ``pw`` x ``ph`` plate (work/plate scale ``s``)."""
+    x, y, w, h = b
+    x0, y0 = math.floor(x / s), math.floor(y / s)
+    x1, y1 = min(pw, math.ceil((x + w) / s)), min(ph, math.ceil((y + h) / s))
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
 def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmentation]:
     """Ranked segmentation hypotheses for one plate, best first.
 
@@ -731,16 +776,13 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
     results: list[Segmentation] = []
     seen: set[tuple] = set()
     for score, polarity, boxes, rows in hyps:
-        pboxes = []
-        for x, y, w, h in boxes:
-            x0, y0 = math.floor(x / s), math.floor(y / s)
-            x1, y1 = min(pw, math.ceil((x + w) / s)), min(ph, math.ceil((y + h) / s))
-            pboxes.append((x0, y0, max(1, x1 - x0), max(1, y1 - y0)))
+        pboxes = [_to_plate(b[:4], s, pw, ph) for b in boxes]
         key = tuple(pboxes)
         if key in seen:
             continue
         seen.add(key)
-        results.append(Segmentation(pboxes, float(score), polarity, list(rows)))
+        crops = [_to_plate(b[4:8], s, pw, ph) for b in boxes]
+        results.append(Segmentation(pboxes, float(score), polarity, list(rows), crops))
         if len(results) >= max_results:
             break
     return results

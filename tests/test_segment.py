@@ -166,3 +166,21 @@ def test_trim_keeps_a_broad_end_glyph_but_drops_a_tall_bar():
     binary[11:48, 142:146] = 255
     kept, _ = _trim(boxes + [bar], binary, color)
     assert bar not in kept and len(kept) == 5
+
+
+def test_free_glyph_cuts_a_touching_sticker_off_within_the_row():
+    from anpr.segment import _free_glyph, _Line
+
+    line = _Line(0.0, 20.0, 60.0)  # a row 40 px tall
+    band = np.zeros((80, 120), np.uint8)
+    band[20:60, 40:44] = 255  # an "N": two stems and a diagonal
+    band[20:60, 60:64] = 255
+    for k in range(40):
+        band[20 + k, 40 + k // 2 : 44 + k // 2] = 255
+    glyph = [40, 20, 24, 40]
+    assert _free_glyph(band, line, glyph) == glyph  # no taller than the row: as boxed
+    band[16:21, 25:50] = 255  # a sticker's lower edge, touching the N's top
+    # Its columns left of the N go; its last rows, within the row's margin, stay.
+    assert _free_glyph(band, line, [25, 16, 39, 44]) == [40, 18, 24, 42]
+    band[59:70, 60:80] = 255  # and a picture under the N's foot, sticking out right
+    assert _free_glyph(band, line, [25, 16, 55, 54]) == [40, 18, 24, 44]
