@@ -359,9 +359,7 @@ def _band_boxes(band: np.ndarray, line: _Line) -> list[list[int]]:
 def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None = None) -> list[list[int]]:
     """Segment the glyphs of one text row: free, split and join them.
 
-    ``xspan`` limits the result to glyphs overlapping that column range. Each box
-    is ``[x, y, w, h]`` followed by the four values of its glyph cut free of
-    whatever touches it (`_free_glyph`), which is what the classifier may see.
+    ``xspan`` limits the result to glyphs overlapping that column range.
     """
     H, W = binary.shape
     hchar = line.height
@@ -385,7 +383,6 @@ def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None =
         else:
             out.append(b)
     out = [b for b in out if b[3] >= 0.6 * hchar]
-    out = [b + _free_glyph(band, line, b) for b in out]
     if xspan is not None and out:
         # Glyphs over the group's columns, plus any that continue the row at a
         # glyph's spacing (the group may have missed glyphs merged with clutter).
@@ -403,7 +400,7 @@ def _refine(binary: np.ndarray, line: _Line, xspan: tuple[float, float] | None =
     return [b for b in out if not (b[2] < 0.25 * hchar and (b[0] <= 1 or b[0] + b[2] >= W - 1))]
 
 
-def _free_glyph(band: np.ndarray, line: _Line, box: list[int]) -> list[int]:
+def _free_glyph(binary: np.ndarray, line: _Line, box: list[int]) -> list[int]:
     """The glyph in ``box`` cut free of what touches it above or below the row.
 
     A sticker over a glyph's top or a picture under its foot joins it in the
@@ -420,7 +417,7 @@ def _free_glyph(band: np.ndarray, line: _Line, box: list[int]) -> list[int]:
     y1 = min(y + h, int(np.ceil(line.bot0 + line.slope * xc + FREE_MARGIN * hc)))
     if y1 - y0 < 0.6 * hc:
         return list(box)
-    sub = band[y0:y1, x : x + w] > 0
+    sub = binary[y0:y1, x : x + w] > 0
     cols = np.flatnonzero(sub.sum(axis=0) >= max(1.0, 0.08 * hc))
     if len(cols) == 0:
         return list(box)
@@ -609,7 +606,11 @@ def _same_line(line: _Line, rows: list, W: int) -> int | None:
 
 
 def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tuple]:
-    """Ranked (score, polarity, boxes, row counts) hypotheses in work-image pixels."""
+    """Ranked (score, polarity, boxes, row counts) hypotheses in work-image pixels.
+
+    A box is ``[x, y, w, h]``, followed (but in a second row joined by `_two_rows`)
+    by the four values of its glyph cut free of what touches it (`_free_glyph`).
+    """
     H, W = work.shape
     out = []
     seen: set[tuple] = set()
@@ -645,12 +646,12 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
                 if len(boxes) < 2 or key in seen:
                     continue
                 seen.add(key)
-                out.append((_score(boxes, H), polarity, boxes, binary, stats))
+                out.append((_score(boxes, H), polarity, boxes, binary, stats, line))
     # Costlier checks on the leading hypotheses only.
     out.sort(key=lambda t: -t[0])
     final = []
     tables: dict[int, np.ndarray] = {}  # hypotheses of one binary image share its tables
-    for sc, polarity, boxes, binary, stats in out[:refine]:
+    for sc, polarity, boxes, binary, stats, line in out[:refine]:
         if id(binary) not in tables:
             tables[id(binary)] = _feature_tables(binary, color)
         n0 = len(boxes)
@@ -669,7 +670,9 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
             sc = _score(boxes, H)
         sc *= 0.2 + 0.8 * float(np.clip((sw_rel - 0.04) / 0.05, 0, 1))
         sc *= 0.2 + 0.8 * free
-        final.append((sc, polarity, boxes))
+        # Each box gets its glyph cut free of what touches it (`_free_glyph`) as
+        # four more values: what the classifier may see besides the box.
+        final.append((sc, polarity, [b + _free_glyph(binary, line, b) for b in boxes]))
     # The plate's own characters are the largest text on it (a state name or a
     # slogan is smaller): discount rows much shorter than the tallest good one.
     tall = [_med([b[3] for b in bx]) for sc, _, bx in final if sc > 0.3 and len(bx) >= 4]
@@ -678,7 +681,7 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
         final = [(sc * min(1.0, _med([b[3] for b in bx]) / (0.85 * hmax)), p, bx) for sc, p, bx in final]
     final.sort(key=lambda t: -t[0])
     final = [(sc, p, bx, [len(bx)]) for sc, p, bx in final]
-    two = _two_rows(final, [(p, bx) for _, p, bx, _, _ in out], H)
+    two = _two_rows(final, [(p, bx) for _, p, bx, *_ in out], H)
     if two is not None:
         final.insert(1, two)
     return final
@@ -781,7 +784,7 @@ def find_segmentations(plate: np.ndarray, max_results: int = 3) -> list[Segmenta
         if key in seen:
             continue
         seen.add(key)
-        crops = [_to_plate(b[4:8], s, pw, ph) for b in boxes]
+        crops = [_to_plate(b[4:8] if len(b) > 4 else b, s, pw, ph) for b in boxes]
         results.append(Segmentation(pboxes, float(score), polarity, list(rows), crops))
         if len(results) >= max_results:
             break
