@@ -2,7 +2,8 @@
 
 `recognize_plate` segments the plate (several hypotheses, plus ones that join two
 narrow bars into one broken glyph, `_joined`), classifies every
-character crop of every hypothesis in one batched classifier call, decodes each
+character crop of every hypothesis in one batched classifier call (and a doubtful
+glyph that something touches once more, cut free of it: `FREED_DOUBT`), decodes each
 hypothesis (a strict region's formats fit the reading; otherwise the formats of the
 region, or of all regions without one, settle digit/letter look-alikes only) and keeps the one with the
 highest confidence. An end glyph that is doubtful, tall enough to be the plate's
