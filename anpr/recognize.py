@@ -339,6 +339,17 @@ def _picture_ends(boxes: list[Box], probs: np.ndarray) -> list[int]:
     return out
 
 
+def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
+    """The least-squares line through the points ``(x, y)``, evaluated at ``at``.
+
+    >>> float(_line_at(np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]), 4.0))
+    5.0
+    """
+    dx = x - x.mean()
+    k = float((dx * (y - y.mean())).sum() / max(float((dx * dx).sum()), 1e-9))
+    return y.mean() + k * (at - x.mean())
+
+
 def _picture_between(boxes: list[Box], probs: np.ndarray) -> list[int]:
     """Inner glyphs of one text row that look like a picture between two groups.
 
@@ -376,10 +387,7 @@ def _picture_between(boxes: list[Box], probs: np.ndarray) -> list[int]:
             and min(pitch[i - 1], pitch[i]) - g >= PICTURE_GAP * h
             and min(sure[:i] + sure[i + 1 :]) >= SURE_REST
         ):
-            x, y = np.delete(xc, i), np.delete(top, i)
-            dx = x - x.mean()
-            k = float((dx * (y - y.mean())).sum() / max(float((dx * dx).sum()), 1e-9))
-            if top[i] - (y.mean() + k * (xc[i] - x.mean())) >= INNER_DROP * h:
+            if top[i] - _line_at(np.delete(xc, i), np.delete(top, i), xc[i]) >= INNER_DROP * h:
                 out.append(i)
     return out
 
@@ -468,10 +476,7 @@ def _frame_ends(boxes: list[Box]) -> list[int]:
         if b[i, 2] > FRAME_BAR * b[i, 3]:
             continue
         for line in (b[:, 1], b[:, 1] + b[:, 3]):
-            x, y = xc[rest], line[rest]
-            dx = x - x.mean()
-            k = float((dx * (y - y.mean())).sum() / max(float((dx * dx).sum()), 1e-9))
-            if abs(line[i] - (y.mean() + k * (xc[i] - x.mean()))) >= FRAME_OFFSET * h:
+            if abs(line[i] - _line_at(xc[rest], line[rest], xc[i])) >= FRAME_OFFSET * h:
                 out.append(i)
                 break
     return out
@@ -604,10 +609,11 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                     frames.add(index[s.boxes[k]])
             if len(s.rows) < 2:
                 row = [s.boxes[k] for k in keep]
-                frames |= {index[s.boxes[keep[i]]] for i in _picture_ends(row, uprobs[[index[b] for b in row]])}
+                row_probs = uprobs[[index[b] for b in row]]
+                frames |= {index[s.boxes[keep[i]]] for i in _picture_ends(row, row_probs)}
                 edges |= {index[s.boxes[keep[i]]] for i in _frame_ends(row)}
                 frames |= edges
-                inner = [keep[i] for i in _picture_between(row, uprobs[[index[b] for b in row]]) + _nested(row)]
+                inner = [keep[i] for i in _picture_between(row, row_probs) + _nested(row)]
                 if inner:
                     pictures |= {index[s.boxes[k]] for k in inner}
                     consider(s, [k for k in keep if k not in inner])
@@ -656,6 +662,5 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
         chars.append((ch, float(pr), (x, y, w, h)))
     probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
-    bounds = np.cumsum(s.rows or [len(s.boxes)])
-    rows = [int(n) for n in np.bincount(np.searchsorted(bounds, d.keep, side="right"), minlength=len(bounds))]
+    rows = [int(n) for n in _sub_rows(s.rows, list(d.keep))] or [len(d.keep)]
     return PlateText(d.text, float(conf), chars, probs, score, d.pattern, rows)
