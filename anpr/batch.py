@@ -2,7 +2,7 @@
 
 ``anpr batch`` is built from the pieces here:
 
-- `read_record` turns one image into the record both ``anpr read-plate --json`` and
+- `anpr.records.read_record` turns one image into the record both ``anpr read-plate --json`` and
   ``anpr batch`` write (``{"image", "width", "height", "plates", "time_ms", "error"}``);
   a bad image gives a record with ``error`` set, never an exception;
 - `find_images` walks a folder in a fixed (sorted) order;
@@ -27,15 +27,6 @@ journal is deleted. ``--resume`` continues from the journal, or from a finished 
 box, plates_json, time_ms, error`` where ``text``, ``confidence`` and ``box`` (JSON
 ``[x, y, w, h]``) describe the best plate (empty when none) and ``plates_json`` is
 the full JSON list of plates; ``error`` is empty for a readable image.
-
->>> import numpy as np
->>> class Stub:
-...     def read(self, image): return []
->>> rec = read_record(Stub(), np.zeros((4, 6, 3), np.uint8), "frame-1")
->>> rec["image"], rec["width"], rec["height"], rec["plates"], rec["error"]
-('frame-1', 6, 4, [], None)
->>> read_record(Stub(), b"junk", "upload.jpg")["error"]
-'upload.jpg: not an image (unrecognised content)'
 """
 
 from __future__ import annotations
@@ -53,8 +44,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import AnprError, MissingExtraError, ModelError
-from .images import DEFAULT_MAX_PIXELS, QUIET_ENV, is_image_name, load_image
+from .errors import AnprError
+from .images import DEFAULT_MAX_PIXELS, QUIET_ENV, is_image_name
+from .records import (  # noqa: F401 - the record helpers are batch's public API too
+    FATAL_ERRORS,
+    _json_default,
+    crash_record,
+    make_record,
+    read_record,
+    record_json,
+    unexpected_message,
+)
 
 CSV_COLUMNS = ("image", "width", "height", "text", "confidence", "box", "plates_json", "time_ms", "error")
 """Columns of a CSV results file, in order."""
@@ -62,148 +62,8 @@ CSV_COLUMNS = ("image", "width", "height", "text", "confidence", "box", "plates_
 JOURNAL_SUFFIX = ".partial.jsonl"
 """Appended to a CSV output's name to name its JSON Lines journal."""
 
-FATAL_ERRORS = (ModelError, MissingExtraError)
-"""Errors that no other image would escape either: they stop a batch instead of being
-written into every record."""
-
-
 class OutputExistsError(AnprError):
     """The results file exists and neither resume nor overwrite was asked for."""
-
-
-# --------------------------------------------------------------------------- records
-
-
-def read_record(
-    reader: Any,
-    source: Any,
-    name: str | None = None,
-    *,
-    crop: bool = False,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    debug: dict | None = None,
-    raise_unexpected: bool = False,
-) -> dict[str, Any]:
-    """Read one image into a result record; failures become the record's ``error``.
-
-    Parameters
-    ----------
-    reader : PlateReader
-        Anything with ``.read(image)`` (and ``.read_crop(image)`` when ``crop``),
-        returning objects with ``.to_dict()``.
-    source : str, Path, bytes or ndarray
-        The image (see `anpr.images.load_image`).
-    name : str, optional
-        The record's ``"image"`` value; defaults to ``str(source)`` for paths.
-    crop : bool
-        The image is already a tight plate crop (``reader.read_crop``).
-    max_pixels : int
-        Refuse bigger images (see `anpr.images.load_image`).
-    debug : dict, optional
-        Passed to ``reader.read`` to collect pipeline stage images.
-    raise_unexpected : bool
-        Re-raise errors that are not `AnprError` (bugs) instead of recording them.
-
-    Returns
-    -------
-    dict
-        ``{"image", "width", "height", "plates", "time_ms", "error"}``; ``width`` and
-        ``height`` are None and ``plates`` empty when ``error`` is set.
-
-    Raises
-    ------
-    ModelError, MissingExtraError
-        These concern every image alike, so they are not recorded per image.
-    """
-    if name is None:
-        name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<image>"
-        name = os.fsdecode(name) if isinstance(name, bytes) else name
-    t0 = time.perf_counter()
-    width = height = None
-    try:
-        image = load_image(source, max_pixels=max_pixels, name=name)
-        height, width = int(image.shape[0]), int(image.shape[1])
-        if crop:
-            plates = reader.read_crop(image)
-        elif debug is not None:
-            plates = reader.read(image, debug=debug)
-        else:
-            plates = reader.read(image)
-        record = make_record(name, width, height, [_plate_dict(p) for p in plates], t0)
-    except FATAL_ERRORS:
-        raise
-    except AnprError as exc:
-        record = make_record(name, None, None, [], t0, error=_one_line(str(exc)) or type(exc).__name__)
-    except Exception as exc:  # a bug in the pipeline: keep going, say what happened
-        if raise_unexpected:
-            raise
-        record = make_record(name, None, None, [], t0, error=unexpected_message(name, exc))
-    return record
-
-
-def make_record(
-    name: str,
-    width: int | None,
-    height: int | None,
-    plates: list[dict],
-    t0: float | None = None,
-    *,
-    error: str | None = None,
-    time_ms: float | None = None,
-) -> dict[str, Any]:
-    """Assemble a record in its canonical key order (see `read_record`)."""
-    if time_ms is None:
-        time_ms = (time.perf_counter() - t0) * 1e3 if t0 is not None else 0.0
-    return {
-        "image": name,
-        "width": width,
-        "height": height,
-        "plates": plates,
-        "time_ms": round(float(time_ms), 1),
-        "error": error,
-    }
-
-
-def unexpected_message(name: str, exc: BaseException) -> str:
-    """One-line message for an exception anpr did not raise on purpose."""
-    if isinstance(exc, MemoryError):
-        return f"{name}: out of memory while reading this image"
-    detail = _one_line(str(exc))
-    return f"{name}: internal error ({type(exc).__name__}{': ' + detail if detail else ''})"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _plate_dict(plate: Any) -> dict:
-    d = plate.to_dict() if hasattr(plate, "to_dict") else dict(plate)
-    return json.loads(json.dumps(d, default=_json_default))  # numpy scalars -> Python
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):  # numpy scalars and arrays
-        return obj.tolist()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def record_json(record: dict) -> str:
-    """The record as one line of JSON (no newline).
-
-    Non-ASCII stays readable; a file name that is not valid UTF-8 (possible on Linux)
-    falls back to ``\\u`` escapes, which still round-trip.
-
-    >>> record_json({"image": "côté.jpg", "plates": []})
-    '{"image": "côté.jpg", "plates": []}'
-    """
-    text = json.dumps(record, ensure_ascii=False, default=_json_default)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(record, ensure_ascii=True, default=_json_default)
-    return text
 
 
 # --------------------------------------------------------------------------- folders
@@ -417,11 +277,6 @@ def record_reader(reader_kwargs: dict | None, crop: bool, max_pixels: int) -> Ca
         return read_record(reader, path, path, crop=crop, max_pixels=max_pixels)
 
     return read
-
-
-def crash_record(path: str) -> dict:
-    """The record of an image whose worker process died while reading it."""
-    return make_record(path, None, None, [], error=f"{path}: the reader crashed on this image (worker process died)")
 
 
 def read_records(

@@ -74,7 +74,7 @@ def char_accuracy(read: str, label: str) -> float:
 
 
 def _matches(box: Sequence[int], label_box: Sequence[int]) -> bool:
-    from .localize import iou
+    from .geometry import iou
 
     x, y, w, h = box
     lx, ly, lw, lh = label_box
@@ -82,18 +82,43 @@ def _matches(box: Sequence[int], label_box: Sequence[int]) -> bool:
     return iou(box, label_box) > DETECT_IOU or (lx <= cx <= lx + lw and ly <= cy <= ly + lh)
 
 
-def load_labels(folder: Path, crop: bool) -> list[dict]:
-    """Rows of ``folder/labels.csv`` checked for the columns the mode needs."""
+def folder_kind(folder: Path, crop: bool) -> str:
+    """``"crop"``, ``"scene"`` or ``"detect"`` (boxes only: ``image,x,y,w,h``, no plate
+    text), from the columns of ``folder/labels.csv``."""
+    if crop:
+        return "crop"
+    path = Path(folder) / "labels.csv"
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            head = next(csv.reader(fh), [])
+    except OSError:
+        return "scene"  # load_labels says what is wrong
+    return "detect" if {"x", "y", "w", "h"} <= set(head) and "plate" not in head else "scene"
+
+
+def load_labels(folder: Path, crop: bool, part: str | None = None) -> list[dict]:
+    """Rows of ``folder/labels.csv`` checked for the columns the mode needs.
+
+    ``part`` (``"fit"`` or ``"check"``) keeps only the rows of that part of the split
+    (`anpr.split`): grouped by plate text, or by photo in a boxes-only folder.
+    """
     path = Path(folder) / "labels.csv"
     if not path.is_file():
         raise ValueError(f"{folder}: no labels.csv (expected image,x,y,w,h,plate or image,plate)")
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    need = {"image", "plate"} if crop else {"image", "x", "y", "w", "h", "plate"}
+    kind = folder_kind(folder, crop)
+    need = {"image", "plate"} if crop else {"image", "x", "y", "w", "h"} | ({"plate"} if kind == "scene" else set())
     have = set(rows[0].keys()) if rows else set()
     if not rows or not need <= have:
         hint = "" if crop or "x" in have else " (a plate-crop folder? use --crop)"
         raise ValueError(f"{path}: needs columns {','.join(sorted(need))}, has {','.join(sorted(have)) or 'none'}{hint}")
+    if part is not None:
+        from .split import group_key, part_of
+
+        if part not in ("fit", "check"):
+            raise ValueError(f"part must be 'fit' or 'check', got {part!r}")
+        rows = [r for r in rows if part_of(group_key(r["image"], r.get("plate"))) == part]
     return rows
 
 
@@ -180,6 +205,7 @@ def run_benchmark(
     progress: Callable[[int, int], None] | None = None,
     model: Any = None,
     reader: Any = None,
+    part: str | None = None,
 ) -> dict:
     """Read every labelled image of ``dirs`` and score the readings.
 
@@ -201,6 +227,8 @@ def run_benchmark(
         Passed to `PlateReader`.
     reader : PlateReader, optional
         Use this reader (its region is then kept unless ``region`` is given).
+    part : {"fit", "check"}, optional
+        Score only that part of each folder (`anpr.split`).
 
     Returns
     -------
@@ -216,7 +244,7 @@ def run_benchmark(
         raise ValueError("no folders given")
     if region is not None and region != "auto":
         region = region.lower()
-    labels = {d: load_labels(d, crop) for d in dirs}
+    labels = {d: load_labels(d, crop, part) for d in dirs}
     total = sum(len(v) for v in labels.values())
     readers: dict = {}
     rows: list[dict] = []
@@ -262,6 +290,7 @@ def run_benchmark(
         "total": summarize(rows),
         "crop": crop,
         "region": region,
+        "part": part,
     }
     if out_dir is not None:
         _write_reports(Path(out_dir), rows, summary, load_image)
@@ -342,6 +371,203 @@ def format_summary(summary: dict) -> str:
         lines.append(row(name, s))
     if len(summary["sets"]) > 1 and summary["total"].get("n"):
         lines.append(row("total", summary["total"]))
+    if summary.get("out_dir"):
+        lines.append(f"reports: {summary['out_dir']}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- detection
+
+DETECT_MIN_W = 40
+"""Plates at least this wide (labelled box, pixels) make the headline recall: narrower
+ones are mostly too small to read at all."""
+
+
+def match_boxes(found: Sequence, boxes: Sequence, thr: float = DETECT_IOU) -> tuple[list[int], list[bool]]:
+    """Greedy one-to-one matching by IoU above ``thr``, best pairs first.
+
+    Returns, per labelled box, the index of its found box (-1 when missed), and per
+    found box whether it matched a labelled one.
+
+    >>> match_boxes([(0, 0, 10, 10), (50, 50, 10, 10)], [(1, 0, 10, 10), (100, 0, 5, 5)])
+    ([0, -1], [True, False])
+    """
+    from .geometry import box_iou_matrix
+
+    got = [-1] * len(boxes)
+    used = [False] * len(found)
+    if not len(found) or not len(boxes):
+        return got, used
+    m = box_iou_matrix(np.asarray(found, float), np.asarray(boxes, float))
+    for k in np.argsort(-m, axis=None, kind="stable"):
+        i, j = divmod(int(k), m.shape[1])
+        if m[i, j] <= thr:
+            break
+        if not used[i] and got[j] < 0:
+            used[i], got[j] = True, i
+    return got, used
+
+
+def score_detection(plates: list, boxes: Sequence, min_w: int = DETECT_MIN_W) -> dict:
+    """Per-photo detection counts of ``plates`` against every labelled box of the photo.
+
+    >>> from anpr.reader import Plate
+    >>> s = score_detection([Plate("AB1", 0.9, (0, 0, 50, 20), [])], [(2, 0, 50, 20), (90, 90, 20, 8)])
+    >>> s["boxes"], s["found"], s["boxes_wide"], s["found_wide"], s["false_plates"]
+    (2, 1, 1, 1, 0)
+    """
+    got, used = match_boxes([p.box for p in plates], boxes)
+    wide = [b[2] >= min_w for b in boxes]
+    return {
+        "boxes": len(boxes),
+        "found": sum(g >= 0 for g in got),
+        "boxes_wide": sum(wide),
+        "found_wide": sum(g >= 0 and w for g, w in zip(got, wide)),
+        "n_plates": len(plates),
+        "false_plates": sum(not u for u in used),
+        "missed": [list(b) for b, g in zip(boxes, got) if g < 0],
+        "false": [list(p.box) for p, u in zip(plates, used) if not u],
+    }
+
+
+def summarize_detection(rows: list[dict]) -> dict:
+    """Recall (plates >= `DETECT_MIN_W` px wide, and all), precision and false plates
+    per photo over `score_detection` rows (plus ``ms``)."""
+    n = len(rows)
+    if n == 0:
+        return {"n": 0}
+    tot = {k: sum(r[k] for r in rows) for k in ("boxes", "found", "boxes_wide", "found_wide", "n_plates", "false_plates")}
+    ms = np.array([r["ms"] for r in rows], float)
+    return {
+        "n": n,
+        "boxes": tot["boxes"],
+        "recall_wide": tot["found_wide"] / max(tot["boxes_wide"], 1),
+        "recall": tot["found"] / max(tot["boxes"], 1),
+        "precision": (tot["n_plates"] - tot["false_plates"]) / tot["n_plates"] if tot["n_plates"] else 1.0,
+        "false_per_photo": tot["false_plates"] / n,
+        "ms_median": float(np.median(ms)),
+        "ms_p90": float(np.percentile(ms, 90)),
+    }
+
+
+def run_detection(
+    dirs: Sequence[str | Path],
+    *,
+    out_dir: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    model: Any = None,
+    reader: Any = None,
+    part: str | None = None,
+) -> dict:
+    """Read every photo of boxes-only folders (``labels.csv``: ``image,x,y,w,h``, one
+    row per plate) and score where plates were reported; see `summarize_detection`.
+
+    ``out_dir`` gets ``detections.csv`` (one row per photo), ``summary.json`` and
+    ``detections.png``: a montage of missed plates (red) and false plates (orange).
+    """
+    from .images import load_image
+    from .reader import PlateReader
+
+    dirs = [Path(d) for d in dirs]
+    rd = reader if reader is not None else PlateReader(model=model)
+    photos: dict = {}
+    for d in dirs:
+        for r in load_labels(d, False, part):
+            photos.setdefault((d, r["image"]), []).append(label_box(r))
+    rows = []
+    for k, ((d, image), boxes) in enumerate(photos.items(), 1):
+        path = d / image
+        t0 = time.perf_counter()
+        error = ""
+        try:
+            plates = rd.read(path)
+        except ValueError as exc:
+            plates, error = [], str(exc)
+        s = score_detection(plates, boxes)
+        s.update(set=d.name, image=image, path=str(path), ms=(time.perf_counter() - t0) * 1000, error=error,
+                 texts=[p.text for p in plates])
+        rows.append(s)
+        if progress is not None:
+            progress(k, len(photos))
+    names = list(dict.fromkeys(r["set"] for r in rows))
+    summary = {"sets": {n: summarize_detection([r for r in rows if r["set"] == n]) for n in names},
+               "total": summarize_detection(rows), "part": part}
+    if out_dir is not None:
+        import json
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "detections.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["set", "image", "boxes", "found", "boxes_wide", "found_wide", "n_plates", "false_plates",
+                        "texts", "ms", "error"])
+            for r in rows:
+                w.writerow([r["set"], r["image"], r["boxes"], r["found"], r["boxes_wide"], r["found_wide"],
+                            r["n_plates"], r["false_plates"], " ".join(r["texts"]), round(r["ms"], 1), r["error"]])
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        tiles = detection_montage(rows, load_image)
+        if tiles is not None:
+            import cv2
+
+            cv2.imwrite(str(out / "detections.png"), tiles)
+        summary["out_dir"] = str(out)
+    return summary
+
+
+def detection_montage(rows: list[dict], load_image, *, tile_h: int = 40, per_line: int = 8,
+                      limit: int = 400) -> np.ndarray | None:
+    """Missed plates (red border) and false plates (orange border, with the text
+    read), as one image of tiles; None when there are none."""
+    import cv2
+
+    tiles = []
+    for r in rows:
+        if not r["missed"] and not r["false"]:
+            continue
+        try:
+            img = load_image(r["path"])
+        except ValueError:
+            continue
+        items = [(b, (0, 0, 220)) for b in r["missed"]] + [(b, (0, 140, 255)) for b in r["false"]]
+        for b, colour in items:
+            x, y, w, h = (int(v) for v in b)
+            pad = max(2, h // 2)
+            crop = img[max(0, y - pad): y + h + pad, max(0, x - pad): x + w + pad]
+            if crop.size == 0:
+                continue
+            s = tile_h / crop.shape[0]
+            t = cv2.resize(crop, (max(1, min(4 * tile_h, round(crop.shape[1] * s))), tile_h))
+            t = cv2.copyMakeBorder(t, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=colour)
+            tiles.append(t)
+            if len(tiles) >= limit:
+                break
+        if len(tiles) >= limit:
+            break
+    if not tiles:
+        return None
+    w = 4 * tile_h + 6
+    tiles = [cv2.copyMakeBorder(t, 0, 0, 0, w - t.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255)) for t in tiles]
+    while len(tiles) % per_line:
+        tiles.append(np.full_like(tiles[0], 255))
+    return np.vstack([np.hstack(tiles[i:i + per_line]) for i in range(0, len(tiles), per_line)])
+
+
+def format_detection(summary: dict) -> str:
+    """The detection summary as a plain-text table.
+
+    >>> print(format_detection({"sets": {"oi": {"n": 2, "boxes": 3, "recall_wide": 0.5, "recall": 0.25,
+    ...   "precision": 0.8, "false_per_photo": 0.5, "ms_median": 20.0, "ms_p90": 30.0}}}).splitlines()[2])
+    oi           2     3       50.0%    25.0%     80.0%   0.50     20.0     30.0
+    """
+    head = (f"{'set':<8} {'n':>5} {'boxes':>5} {f'rec>={DETECT_MIN_W}px':>11} {'recall':>8} {'precision':>9} "
+            f"{'fp/img':>6} {'ms med':>8} {'ms p90':>8}")
+    lines = [head, "-" * len(head)]
+    for name, v in summary["sets"].items():
+        if not v.get("n"):
+            lines.append(f"{name[:8]:<8} {0:>5}")
+            continue
+        lines.append(f"{name[:8]:<8} {v['n']:>5} {v['boxes']:>5} {v['recall_wide']:>11.1%} {v['recall']:>8.1%} "
+                     f"{v['precision']:>9.1%} {v['false_per_photo']:>6.2f} {v['ms_median']:>8.1f} {v['ms_p90']:>8.1f}")
     if summary.get("out_dir"):
         lines.append(f"reports: {summary['out_dir']}")
     return "\n".join(lines)

@@ -86,7 +86,7 @@ def read_task(source: Any, name: str, key: str, crop: bool = False, max_pixels: 
     max_pixels : int, optional
         Refuse bigger images (default: `anpr.images.DEFAULT_MAX_PIXELS`).
     """
-    from .batch import read_record
+    from .records import read_record
 
     kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
     return read_record(_reader(key), source, name, crop=crop, **kwargs)
@@ -126,7 +126,7 @@ def map_read(
     ------
     dict
         ``{"image", "width", "height", "plates", "time_ms", "error"}``, the same
-        record a local ``anpr batch`` writes (`anpr.batch.read_record`), one per
+        record a local ``anpr batch`` writes (`anpr.records.read_record`), one per
         path, in the order of ``paths``; an unreadable photo gives a record with
         ``error`` set.
 
@@ -187,7 +187,7 @@ def _stream(
     window: int,
     max_pixels: int | None,
 ) -> Iterator[dict]:
-    from .batch import crash_record
+    from .records import crash_record
 
     own = isinstance(scheduler, str)
     client = _connect(dd, scheduler) if own else scheduler

@@ -3,10 +3,11 @@
 ``PlateReader.read`` chains the stages::
 
     images.load_image -> localize.propose (up to MAX_SCORED candidates)
-      -> rank.Ranker keeps the RANK_TOP most plate-like (learned: HOG + geometry)
+      -> verify.Verifier keeps the RANK_TOP most plate-like (learned: a small CNN)
       -> localize.score_candidates orders them (cheap score: a row of glyphs)
       -> best few -> localize.rectify (full resolution, upright)
-      -> recognize.recognize_plate (segment, CNN, decode) -> rank, overlap removal
+      -> recognize.recognize_plate (segment, CNN, decode)
+      -> report: overlap removal, the verifier's and the reading's thresholds
 
 Reading (segmentation and CNN) is the expensive step, so it only reads the
 `MAX_READS` candidates that the cheap score puts first and that score at least
@@ -16,15 +17,16 @@ worse. A weak reading gets a second chance from the same plate proposed as anoth
 rectangle (`VARIANT_BELOW`). A confidently read plate of at most `WIDE_MAX_LEN`
 characters is read a second time with wider margins, which wins when it finds more
 characters (an end glyph the first crop cut off), and a third time wider still when
-that crop's edge cuts through a glyph (`WIDER_PAD_X`, `EDGE_INK`). A plate is reported
-when its confidence passes `MIN_CONFIDENCE` (the photo's best reading: `MIN_BEST`); of
-overlapping readings the most confident whole one is kept (`LENGTH_PRIOR`: a piece of
-a plate reads as confidently as the plate).
+that crop's edge cuts through a glyph (`WIDER_PAD_X`, `EDGE_INK`). Of overlapping
+readings the most confident whole one is kept (`LENGTH_PRIOR`: a piece of a plate
+reads as confidently as the plate).
 
-The thresholds here were set by hand on the development scenes
-(``../shared/data/scenes``) with `anpr.benchmark`; the ranker's weights were fitted on
-the same photos (``anpr train-ranker``), and its effect measured with photo-grouped
-cross-validation.
+What is reported is decided by learned figures: a plate needs the verifier's plate
+probability and the reading's confidence to pass the thresholds stored beside the
+verifier (``models/verifier.json``), which ``anpr train-verifier`` chose by the best
+detection F1 on the validation share of its fit photos. The reading thresholds above
+were set by hand on the development scenes (``../shared/data/scenes``) with
+`anpr.benchmark`.
 
 Examples
 --------
@@ -43,13 +45,11 @@ from typing import Any
 import numpy as np
 
 MIN_CONFIDENCE = 0.5
-"""Readings below this confidence are not reported as plates..."""
+"""Without a verifier (``verifier=False``): readings below this confidence are not
+reported as plates..."""
 
 MIN_BEST = 0.15
-"""... except the best reading of a photo, kept down to this confidence: a photo given
-to a plate reader usually shows a plate, and a weak reading of it still gives its box
-(development scenes, 0.3 -> 0.15: us detection 79.0 -> 83.2 %, character accuracy
-73.5 -> 74.7 %, false plates 0.17 -> 0.24 per photo, exact matches unchanged)."""
+"""... except the best reading of a photo, kept down to this confidence."""
 
 MAX_READS = 4
 """Most candidates the CNN reads per photo."""
@@ -63,12 +63,9 @@ VARIANT_RATIO = 0.5
 """... provided that candidate's cheap score is at least this fraction of its own."""
 
 RANK_TOP = 15
-"""Candidates (of up to `anpr.localize.MAX_SCORED` proposals) that the learned ranker
-keeps for the cheap score to order (of 15, 10 and 20 measured, 15 did best). Grouped
-5-fold cross-validation by photo on the development scenes (each photo read with a
-ranker that never saw it; ``models/RANKER.md``), against the cheap score alone: us
-detection 84.6 -> 89.5 %, false plates 0.23 -> 0.13 per photo, character accuracy
-75.8 -> 77.8 %, exact 63.6 -> 63.6 %; eu and br unchanged."""
+"""Candidates (of up to `anpr.localize.MAX_SCORED` proposals) that the verifier keeps
+for the cheap score to order: the cheap score also finds each one's row of glyphs,
+which reading starts from, and costs as much as proposing."""
 
 MIN_CHEAP = 0.05
 """Candidates whose cheap score is below this are never read."""
@@ -80,13 +77,12 @@ missed, and each reading costs 10-20 ms."""
 
 EARLY_EXIT = 0.8
 """Once a reading this confident is held, candidates scoring under `EARLY_RATIO`
-times the best cheap score are skipped..."""
+times the best cheap score are skipped, unless the verifier finds them more
+plate-like than the candidate of that reading..."""
 
 EARLY_PLATE_P = 0.6
-"""... provided the learned ranker finds the candidate read at least this plate-like:
-lettering on a van reads as confidently as a plate (ranker cross-validation on the
-development scenes, 0 -> 0.6: us 62.9 -> 63.6 % exact, detection 88.8 -> 89.5 %,
-eu and br unchanged)."""
+"""... provided the verifier finds the candidate read at least this plate-like:
+lettering on a van reads as confidently as a plate."""
 
 EARLY_RATIO = 0.7
 
@@ -162,6 +158,9 @@ class Plate:
     corners: list
     chars: list = field(default_factory=list)
     region: str | None = None
+    plate_p: float | None = None
+    """The plate verifier's probability that the region read is a plate (None when
+    no verifier judged it)."""
 
     def to_dict(self) -> dict:
         """JSON-ready dict: text, confidence, box, corners, chars (and region).
@@ -176,19 +175,20 @@ class Plate:
             "corners": [[int(round(x)), int(round(y))] for x, y in self.corners],
             "chars": [c.to_dict() for c in self.chars],
             "region": self.region,
+            "plate_p": None if self.plate_p is None else round(float(self.plate_p), 4),
         }
 
 
-def _load_ranker(ranker: Any):
-    from .rank import Ranker, load_ranker
+def _load_verifier(verifier: Any):
+    from .verify import Verifier, load_verifier
 
-    if ranker is False:
+    if verifier is False:
         return None
-    if isinstance(ranker, Ranker):
-        return ranker
-    if ranker is None or isinstance(ranker, (str, Path)):
-        return load_ranker(ranker)
-    raise ValueError(f"ranker must be None, False, a path or a Ranker, got {type(ranker).__name__}")
+    if isinstance(verifier, Verifier):
+        return verifier
+    if verifier is None or isinstance(verifier, (str, Path)):
+        return load_verifier(verifier)
+    raise ValueError(f"verifier must be None, False, a path or a Verifier, got {type(verifier).__name__}")
 
 
 def _load_classifier(model: Any):
@@ -211,17 +211,19 @@ class PlateReader:
         (anything with ``predict_proba(crops) -> (N, 36)``).
     region : str or None
         Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide reading.
-    min_confidence : float
-        Plates read with less confidence are dropped...
-    min_best : float or None
+    min_confidence : float, optional
+        Plates read with less confidence are dropped (default: the threshold chosen
+        with the verifier, in its ``verifier.json``)...
+    min_best : float, optional
         ... except the most confident reading of the photo, kept down to this
-        (None: no exception).
+        (default: the verifier's choice; none when it made none).
     max_reads : int
         Most candidates per photo handed to the CNN.
-    ranker : None, False, str, Path or anpr.rank.Ranker
-        The learned candidate ranker: None for the shipped one, a path to a ranker
-        JSON, a loaded `~anpr.rank.Ranker`, or False to order candidates by the cheap
-        score alone.
+    verifier : None, False, str, Path or anpr.verify.Verifier
+        The learned plate verifier: None for the shipped one, a path to an ONNX
+        verifier (its thresholds read from the JSON file beside it), a loaded
+        `~anpr.verify.Verifier`, or False for none: the cheap score alone then orders
+        all candidates and `MIN_CONFIDENCE` and `MIN_BEST` decide what is reported.
 
     Notes
     -----
@@ -235,22 +237,29 @@ class PlateReader:
         model: Any = None,
         region: str | None = None,
         *,
-        min_confidence: float = MIN_CONFIDENCE,
+        min_confidence: float | None = None,
         max_reads: int = MAX_READS,
-        min_best: float | None = MIN_BEST,
-        ranker: Any = None,
+        min_best: float | None = None,
+        verifier: Any = None,
     ):
         from .decode import load_region
 
         # Loading the region first fails early, naming an unknown one.
         self.strict = region is not None and load_region(region).strict
-        if not 0.0 <= min_confidence <= 1.0:
-            raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
+        for name, v in (("min_confidence", min_confidence), ("min_best", min_best)):
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {v}")
         if max_reads < 1:
             raise ValueError(f"max_reads must be >= 1, got {max_reads}")
         self.classifier = _load_classifier(model)
-        self.ranker = _load_ranker(ranker)
+        self.verifier = _load_verifier(verifier)
         self.region = region
+        # The verifier's file says which thresholds were chosen with it.
+        conf = self.verifier.info if self.verifier is not None else {"min_confidence": MIN_CONFIDENCE, "min_best": MIN_BEST}
+        if min_confidence is None:
+            min_confidence = conf.get("min_confidence", MIN_CONFIDENCE)
+        if min_best is None:
+            min_best = conf.get("min_best")
         self.min_confidence = float(min_confidence)
         self.min_best = None if min_best is None else float(min_best)
         self.max_reads = int(max_reads)
@@ -275,28 +284,40 @@ class PlateReader:
         list of Plate
             Possibly empty. Boxes, corners and character boxes are in input pixels.
         """
+        reads = self.readings(image, debug=debug)
+        gate = None
+        if self.verifier is not None:
+            gate = (self.verifier.info.get("report_min", 0.5), self.verifier.info.get("best_report_min"))
+        return _final(reads, self.min_confidence, self.min_best, gate)
+
+    def readings(self, image: Any, *, debug: dict | None = None) -> list[Plate]:
+        """Every reading `read` weighs, before any is kept or dropped: overlapping
+        ones, weak ones and pieces of plates included (for choosing thresholds)."""
         from . import localize as L
         from .images import load_image
 
         img = load_image(image)
         gray = L.to_gray(img)
         cands = self.rank_candidates(gray)
+        verified = self.verifier is not None
         chosen = _pick(cands, self.max_reads)
         if debug is not None:
             debug["1-gray"] = gray
             debug["2-candidates"] = _draw_candidates(img, cands, chosen)
         reads = []
         best_cheap = chosen[0].score if chosen else 0.0
-        held = 0.0
+        held, held_p = 0.0, 0.0
         for k, cand in enumerate(chosen):
-            if held >= EARLY_EXIT and cand.score < EARLY_RATIO * best_cheap:
-                break
+            if held >= EARLY_EXIT and cand.score < EARLY_RATIO * best_cheap and (cand.plate_p or 0.0) <= held_p:
+                continue  # a confident reading is held; this one looks worse by both scores
             if any(p.confidence >= EARLY_EXIT and _overlap(cand.box, p.box) for p in reads):
                 continue  # a piece or a variant of a plate already read confidently
             plate = self._read_candidate(gray, cand, debug, k)
             if plate is not None:
+                plate.plate_p = cand.plate_p
                 reads.append(plate)
-                held = max(held, _holding(plate, cand))
+                if _holding(plate, cand) > held:
+                    held, held_p = _holding(plate, cand), cand.plate_p or 0.0
             if plate is None or plate.confidence < VARIANT_BELOW:
                 # The same plate proposed as another rectangle (with its frame, or as
                 # the glyph row alone) often reads better than a weak first reading.
@@ -304,22 +325,26 @@ class PlateReader:
                 if alt is not None:
                     other = self._read_candidate(gray, alt, debug, f"{k}v")
                     if other is not None:
+                        if verified:  # one plate: the surer of the two verdicts
+                            other.plate_p = max(alt.plate_p, cand.plate_p)
                         reads.append(other)
-                        held = max(held, _holding(other, alt))
-        return _final(reads, self.min_confidence, self.min_best)
+                        if _holding(other, alt) > held:
+                            held, held_p = _holding(other, alt), alt.plate_p or 0.0
+        return reads
 
     def rank_candidates(self, gray: np.ndarray) -> list:
-        """Plate candidates of a gray photo, best first (see the module docstring)."""
+        """Plate candidates of a gray photo, best cheap score first, each with its
+        glyph ``row`` and (with a verifier) its ``plate_p``: the `RANK_TOP` the
+        verifier finds most plate-like, or every proposal without one."""
         from . import localize as L
 
         cands = L.propose(gray, max_candidates=L.MAX_SCORED)
-        if self.ranker is not None and len(cands) > RANK_TOP:
-            from .rank import candidate_features
-
-            p = self.ranker.score(candidate_features(gray, cands))
-            for c, v in zip(cands, p):
-                c.plate_p = float(v)
-            cands = [cands[i] for i in np.argsort(-p, kind="stable")[:RANK_TOP]]
+        if self.verifier is not None and cands:
+            p = self.verifier.score(gray, cands)
+            keep = np.argsort(-p, kind="stable")[:RANK_TOP]
+            cands = [cands[i] for i in keep]
+            for c, i in zip(cands, keep):
+                c.plate_p = float(p[i])
         return L.score_candidates(gray, cands)
 
     def read_crop(self, image: Any) -> list[Plate]:
@@ -384,12 +409,13 @@ class PlateReader:
     ) -> Plate | None:
         """Read one candidate with side margins ``pad_x`` (of its height); ``info``, when
         given, receives ``"edge_ink"``: `anpr.recognize.ink_at_edges` of the crop read."""
+        from . import geometry as G
         from . import localize as L
         from .recognize import ink_at_edges, recognize_plate
 
         quad = cand.row if cand.row is not None else cand.corners
-        w, h = L.quad_size(quad)
-        quad = L.expand_corners(quad, pad_x * h / max(w, 1.0), PAD_Y)
+        w, h = G.quad_size(quad)
+        quad = G.expand_corners(quad, pad_x * h / max(w, 1.0), PAD_Y)
         try:
             plate_img, to_image = L.rectify(gray, quad)
         except ValueError:
@@ -406,8 +432,8 @@ class PlateReader:
             info["unmatched"] = self.strict and pt.pattern is None
         chars = []
         for ch, p, (x, y, w, h) in pt.chars:
-            pts = L.map_points(to_image, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-            chars.append(Char(ch, float(p), L.bounding_box(pts, gray.shape)))
+            pts = G.map_points(to_image, [[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+            chars.append(Char(ch, float(p), G.bounding_box(pts, gray.shape)))
         if debug is not None:
             debug[f"4-chars-{k}"] = _draw_chars(plate_img, pt)
         # The plate's outline is drawn around the characters read (with the reading
@@ -418,8 +444,8 @@ class PlateReader:
         ch = y1 - y0
         x0, x1 = x0 - PAD_X * ch, x1 + PAD_X * ch
         y0, y1 = y0 - PAD_Y * ch, y1 + PAD_Y * ch
-        outline = L.map_points(to_image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-        box = L.bounding_box(outline, gray.shape)
+        outline = G.map_points(to_image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        box = G.bounding_box(outline, gray.shape)
         corners = [(float(x), float(y)) for x, y in outline]
         return Plate(pt.text, float(pt.confidence), box, corners, chars, self.region)
 
@@ -429,7 +455,7 @@ class PlateReader:
 
 def _pick(cands: list, n: int) -> list:
     """The best ``n`` candidates by cheap score, skipping ones overlapping a better one."""
-    from .localize import iou
+    from .geometry import iou
 
     out = []
     for c in cands:  # already best first
@@ -450,7 +476,7 @@ def _holding(plate: Plate, cand) -> float:
 
 def _variant(cands: list, chosen: list, cand):
     """The best candidate that `_pick` left out as a duplicate of ``cand``, if any."""
-    from .localize import iou
+    from .geometry import iou
 
     for c in cands:  # best first
         if c.score < max(MIN_CHEAP, VARIANT_RATIO * cand.score):
@@ -479,12 +505,16 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return small > 0 and ix * iy > OVERLAP * small
 
 
-def _final(reads: list[Plate], min_confidence: float, min_best: float | None = None) -> list[Plate]:
+def _final(reads: list[Plate], min_confidence: float, min_best: float | None = None,
+           gate: tuple | None = None) -> list[Plate]:
     """Confident readings, best first, one per plate.
 
     Every plate needs ``min_confidence``, except the photo's best reading, which is
     kept down to ``min_best``: a photo given to a plate reader usually shows one, and
-    small or blurred plates read with middling confidence.
+    small or blurred plates read with middling confidence. With ``gate``, a pair
+    ``(report_min, best_report_min)``, a plate also needs the verifier's plate
+    probability to reach ``report_min``, the best reading only ``best_report_min``
+    (None: ``report_min`` too).
     """
     floor = min(min_confidence, min_best) if min_best is not None else min_confidence
     reads = sorted((p for p in reads if p.confidence >= floor), key=lambda p: -_rank(p))
@@ -493,7 +523,17 @@ def _final(reads: list[Plate], min_confidence: float, min_best: float | None = N
         if all(not _overlap(p.box, q.box) and p.text != q.text for q in out):
             out.append(p)
     out.sort(key=lambda p: -p.confidence)
-    return out[:1] + [p for p in out[1:] if p.confidence >= min_confidence]
+    report_min, best_min = gate if gate is not None else (None, None)
+    if best_min is None:
+        best_min = report_min
+    keep = []
+    for k, p in enumerate(out):
+        if k and p.confidence < min_confidence:
+            continue
+        if report_min is not None and (p.plate_p is None or p.plate_p < (best_min if k == 0 else report_min)):
+            continue
+        keep.append(p)
+    return keep
 
 
 def _draw_candidates(img: np.ndarray, cands: list, chosen: list) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region
-from .localize import iou
+from .geometry import iou
 from .normalize import CLASSES
 from .segment import Box, Segmentation, _med, cut_chars, find_segmentations, score_boxes
 

@@ -109,3 +109,59 @@ def test_run_benchmark_on_crops_with_region_auto(tmp_path, data_dir):
     assert br["n"] == 3 and br["false_per_photo"] == 0.0
     assert br["detection"] > 0 and br["exact"] <= br["char_acc"] + 1e-9
     assert s["region"] == "auto"
+
+
+def _boxes_folder(tmp_path, data_dir, n=12):
+    src = data_dir / "detect" / "openimages"
+    rows = read_labels(src / "labels.csv")
+    images = list(dict.fromkeys(r["image"] for r in rows))[:n]
+    rows = [r for r in rows if r["image"] in images]
+    dst = tmp_path / "oi"
+    dst.mkdir()
+    for im in images:
+        shutil.copy(src / im, dst / im)
+    with open(dst / "labels.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return dst, rows
+
+
+def test_detection_scores_count_each_box_once():
+    from anpr.reader import Plate
+
+    p = lambda b: Plate("AB1", 0.9, b, [])  # noqa: E731
+    # Two readings on one plate: one matches, the other is a false plate.
+    s = B.score_detection([p((0, 0, 50, 20)), p((1, 0, 50, 20)), p((200, 0, 60, 20))], [(0, 0, 50, 20)])
+    assert (s["found"], s["false_plates"], s["n_plates"]) == (1, 2, 3)
+    rows = [dict(s, ms=10.0), dict(B.score_detection([], [(0, 0, 30, 10)]), ms=20.0)]
+    v = B.summarize_detection(rows)
+    assert v["recall"] == 0.5 and v["recall_wide"] == 1.0 and v["precision"] == pytest.approx(1 / 3)
+    assert v["false_per_photo"] == 1.0
+
+
+def test_run_detection_on_a_boxes_only_folder(tmp_path, data_dir):
+    folder, rows = _boxes_folder(tmp_path, data_dir)
+    assert B.folder_kind(folder, False) == "detect"
+    s = B.run_detection([folder], out_dir=tmp_path / "out")
+    v = s["sets"]["oi"]
+    assert v["n"] == 12 and v["boxes"] == len(rows)
+    assert 0 <= v["recall"] <= v["recall_wide"] + 1 and 0 <= v["precision"] <= 1
+    lines = (tmp_path / "out" / "detections.csv").read_text().splitlines()
+    assert len(lines) == 13
+    assert "rec>=40px" in B.format_detection(s)
+
+
+def test_benchmark_command_scores_scenes_and_boxes_folders_by_part(tmp_path, data_dir):
+    from click.testing import CliRunner
+
+    from anpr.cli import main
+
+    folder, _ = _boxes_folder(tmp_path, data_dir, n=30)
+    r = CliRunner().invoke(main, ["benchmark", str(data_dir / "scenes" / "eu"), str(folder), "--part", "check",
+                                  "--no-progress", "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    assert "exact" in r.output and "precision" in r.output
+    n_check = len(B.load_labels(data_dir / "scenes" / "eu", False, "check"))
+    assert f"eu       {n_check:>5}" in r.output
+    assert (tmp_path / "rep" / "read" / "results.csv").exists() and (tmp_path / "rep" / "detect" / "summary.json").exists()

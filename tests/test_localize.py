@@ -7,6 +7,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
+from anpr import geometry as G  # noqa: E402
 from anpr import localize as L  # noqa: E402
 from conftest import read_labels  # noqa: E402
 
@@ -28,7 +29,7 @@ def on_plate(cand: L.Candidate, box: tuple) -> bool:
     """The candidate's glyph row (or rectangle) sits on the labelled plate."""
     quad = cand.row if cand.row is not None else cand.corners
     cx, cy = np.mean(quad, axis=0)
-    w, _ = L.quad_size(quad)
+    w, _ = G.quad_size(quad)
     x, y, bw, bh = box
     return x <= cx <= x + bw and y <= cy <= y + bh and 0.4 * bw <= w <= 1.6 * bw
 
@@ -36,18 +37,18 @@ def on_plate(cand: L.Candidate, box: tuple) -> bool:
 def test_iou_and_matrix_agree():
     a = np.array([[0, 0, 10, 10], [5, 5, 10, 10]], float)
     b = np.array([[5, 0, 10, 10], [100, 100, 3, 3]], float)
-    m = L.box_iou_matrix(a, b)
+    m = G.box_iou_matrix(a, b)
     for i in range(2):
         for j in range(2):
-            assert m[i, j] == pytest.approx(L.iou(a[i], b[j]))
-    assert L.iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
+            assert m[i, j] == pytest.approx(G.iou(a[i], b[j]))
+    assert G.iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
 
 
 def test_order_corners_puts_long_edge_on_top_left_to_right():
     # A tall rectangle whose long side is vertical is a plate turned by 90 degrees.
     pts = np.array([[0, 0], [4, 0], [4, 20], [0, 20]], float)
     c = L.order_corners(pts[[2, 0, 3, 1]])
-    w, h = L.quad_size(c)
+    w, h = G.quad_size(c)
     assert w == pytest.approx(20) and h == pytest.approx(4)
 
 
@@ -85,7 +86,7 @@ def test_tilted_plate_is_found_and_rectified_upright(angle):
     # cv2 angles are counter-clockwise; image y runs down, so the top edge slopes by -angle.
     d = best.row[1] - best.row[0]
     assert np.degrees(np.arctan2(d[1], d[0])) == pytest.approx(-angle, abs=4)
-    plate, _ = L.rectify(img, L.expand_corners(best.row, 0.05, 0.3))
+    plate, _ = L.rectify(img, G.expand_corners(best.row, 0.05, 0.3))
     # Upright: dark glyph pixels form one horizontal band, not a slanted one.
     dark = plate < 128
     rows = np.flatnonzero(dark.mean(axis=1) > 0.05)
@@ -105,7 +106,7 @@ def test_rectify_maps_back_to_the_image():
     img = np.random.default_rng(0).integers(0, 255, (120, 200), dtype=np.uint8)
     quad = np.array([[40, 30], [160, 50], [155, 80], [35, 60]], float)
     plate, M = L.rectify(img, quad)
-    back = L.map_points(M, [[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]])
+    back = G.map_points(M, [[0, 0], [plate.shape[1], 0], [plate.shape[1], plate.shape[0]], [0, plate.shape[0]]])
     assert np.allclose(back, quad, atol=1e-3)
     assert plate.shape[0] >= 40  # small plates are enlarged
     with pytest.raises(ValueError):
@@ -186,7 +187,7 @@ def test_batched_corner_maths_equals_one_rectangle_at_a_time():
         assert many[i].dtype == one.dtype and np.array_equal(many[i], one)
         d = one[1] - one[0]
         assert bool(tilt_ok[i]) == (not abs(np.degrees(np.arctan2(d[1], d[0]))) > L.MAX_TILT)
-        assert boxes[i] == L.bounding_box(one, (1500, 2000))
+        assert boxes[i] == G.bounding_box(one, (1500, 2000))
     up = L._upright_corners_many(pts)
     assert up.dtype == np.float32 and up.shape == pts.shape
     # The top edge of an upright box is its most horizontal one.
@@ -200,7 +201,7 @@ def test_quad_size_is_the_norm_of_its_edges():
     for q in rng.uniform(-500, 2500, (2000, 4, 2)):
         w = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
         h = float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
-        assert L.quad_size(q) == (w, h)
+        assert G.quad_size(q) == (w, h)
 
 
 def test_candidate_size_follows_new_corners():

@@ -171,7 +171,7 @@ def test_variant_is_the_skipped_duplicate_of_a_candidate():
 
 
 def test_van_lettering_does_not_stop_the_search(reader, data_dir):
-    # "205014" painted on a van reads at 0.96 from a candidate the ranker finds only
+    # "205014" painted on a van reads at 0.96 from a candidate the verifier finds only
     # half plate-like; the search goes on to the truck's plate below it.
     from anpr.reader import EARLY_PLATE_P, _holding
 
@@ -180,7 +180,7 @@ def test_van_lettering_does_not_stop_the_search(reader, data_dir):
     plate = Plate("205014", 0.96, (0, 0, 9, 3), [], [])
     cand = type("C", (), {"plate_p": EARLY_PLATE_P - 0.01})()
     assert _holding(plate, cand) == 0.0
-    cand.plate_p = None  # no ranker: the reading counts as it is
+    cand.plate_p = None  # no verifier: the reading counts as it is
     assert _holding(plate, cand) == 0.96
 
 

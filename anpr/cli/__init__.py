@@ -19,7 +19,7 @@ COMMANDS = {
     "benchmark": "anpr.cli.bench:benchmark",
     "train": "anpr.train.cli:train",
     "evaluate": "anpr.train.cli:evaluate",
-    "train-ranker": "anpr.train.ranker_cli:train_ranker",
+    "train-verifier": "anpr.train.verifier_cli:train_verifier",
 }
 
 

@@ -32,6 +32,8 @@ from ._common import (
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write reports into this folder.")
 @click.option("--speed", is_flag=True, help="Measure speed instead of accuracy.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="With --speed: time only the first N photos.")
+@click.option("--part", type=click.Choice(("all", "fit", "check")), default="all", show_default=True,
+              help="Score only this part of each folder's fit/check split (anpr.split).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress on stderr.")
 @verbose_option
 def benchmark(
@@ -42,14 +44,17 @@ def benchmark(
     out_dir: str | None,
     speed: bool,
     limit: int | None,
+    part: str,
     progress: bool,
     verbose: bool,
 ) -> None:
     """Score reading on labelled folders (the ../shared/data layout).
 
-    DIR is a scenes folder (labels.csv: image,x,y,w,h,plate) or, with --crop, a
+    DIR is a scenes folder (labels.csv: image,x,y,w,h,plate), a boxes-only folder
+    (image,x,y,w,h, one row per plate: scored for detection) or, with --crop, a
     plates folder (labels.csv: image,plate,region). Prints a summary; --out also
-    writes the detailed reports there (results.csv, summary.json, failures.png).
+    writes the detailed reports there (results.csv, summary.json, failures.png;
+    detections.csv and detections.png for boxes-only folders).
     --speed times reading instead (see anpr.speed) and --out then gets speed.json.
     """
     paths = [Path(d) for d in dirs]
@@ -68,22 +73,35 @@ def benchmark(
                 if out_dir:
                     _write_json(Path(out_dir) / "speed.json", summary)
             else:
-                from ..benchmark import format_summary, load_labels, run_benchmark
+                from ..benchmark import (folder_kind, format_detection, format_summary, load_labels,
+                                         run_benchmark, run_detection)
 
+                sel = None if part == "all" else part
                 for d in paths:  # a folder of the wrong kind is a usage error, said before any work
                     try:
                         load_labels(d, crop)
                     except ValueError as exc:
                         raise click.UsageError(str(exc)) from None
-                summary = run_benchmark(
-                    paths,
-                    crop=crop,
-                    region=region.lower() if region else None,
-                    out_dir=out_dir,
-                    progress=bar,
-                    model=model,
-                )
-                text = format_summary(summary)
+                detect = [d for d in paths if folder_kind(d, crop) == "detect"]
+                read = [d for d in paths if d not in detect]
+                texts = []
+                if read:
+                    summary = run_benchmark(
+                        read,
+                        crop=crop,
+                        region=region.lower() if region else None,
+                        out_dir=Path(out_dir) / "read" if out_dir and detect else out_dir,
+                        progress=bar,
+                        model=model,
+                        part=sel,
+                    )
+                    texts.append(format_summary(summary))
+                if detect:
+                    bar.reset()
+                    det = run_detection(detect, out_dir=Path(out_dir) / "detect" if out_dir and read else out_dir,
+                                        progress=bar, model=model, part=sel)
+                    texts.append(format_detection(det))
+                text = "\n\n".join(texts)
         finally:
             bar.close()
         click.echo(text)
@@ -106,6 +124,11 @@ class _Progress:
             self.bar.__enter__()
         self.bar.update(done - self.done)
         self.done = done
+
+    def reset(self) -> None:
+        """Start a new bar for the next run."""
+        self.close()
+        self.done = 0
 
     def close(self) -> None:
         if self.bar is not None:

@@ -89,7 +89,7 @@ def read_plate(
                 failed = True
                 echo_err(f"{path}: error: {reason(record['error'], path)}")
             if as_json:
-                from ..batch import record_json
+                from ..records import record_json
 
                 click.echo(record_json(record))
             elif not record["error"]:
@@ -122,7 +122,7 @@ def _read_one(
     reader: Any, path: str, crop: bool, limit: int, debug: bool, verbose: bool
 ) -> tuple[dict, Any, list, dict]:
     """(record, loaded image or None, Plate objects, debug stages) for one path."""
-    from ..batch import FATAL_ERRORS, _plate_dict, make_record, unexpected_message
+    from ..records import FATAL_ERRORS, _plate_dict, make_record, unexpected_message
     from ..errors import AnprError
     from ..images import load_image
 

@@ -9,8 +9,12 @@ from pathlib import Path
 import numpy as np
 
 
-def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: float = 1e-4) -> float:
+def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: float = 1e-4,
+                runner=None) -> float:
     """Write ``model`` as ONNX to ``path`` atomically and return the max |Keras - ONNX|.
+
+    ``runner(path) -> predict(x)`` loads the file as the reader will (default: the
+    character classifier's ``predict_normalized``).
 
     The file is written next to ``path`` under a temporary name and renamed only after
     the parity check passes, so readers using ``path`` never see a half-written or
@@ -31,11 +35,13 @@ def export_onnx(model, path: str | Path, check: np.ndarray | None = None, atol: 
         model.export(tmp, format="onnx", verbose=False)
         diff = 0.0
         if check is not None and len(check):
-            from ..classify import CharClassifier
+            if runner is None:
+                from ..classify import CharClassifier
 
+                runner = lambda p: CharClassifier(p).predict_normalized  # noqa: E731
             # The runtime the reader will use (onnxruntime, else cv2.dnn) checks the file.
-            got = CharClassifier(tmp).predict_normalized(check)
-            want = np.asarray(model.predict(check, verbose=0, batch_size=256))
+            got = np.asarray(runner(tmp)(check)).reshape(len(check), -1)
+            want = np.asarray(model.predict(check, verbose=0, batch_size=256)).reshape(len(check), -1)
             diff = float(np.max(np.abs(got - want)))
             if diff > atol:
                 raise RuntimeError(f"ONNX export differs from Keras by {diff:.2e} > {atol:.0e}")

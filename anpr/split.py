@@ -1,0 +1,38 @@
+"""Split labelled data into a *fit* and a *check* part, by a hash of a group key.
+
+Models are fitted and thresholds chosen on *fit*; figures are reported on *check*.
+The key groups what must stay together: every view of one plate (scenes and plate
+crops: the plate text), every plate of one photo (detection photos: the file name).
+The hash is stable across machines and Python runs, so the split never changes.
+
+Examples
+--------
+>>> part_of("7ABC123")
+'fit'
+>>> sum(part_of(f"key{i}") == "check" for i in range(1000))
+178
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+CHECK_PERCENT = 20
+"""Share of the groups, in percent, that go to the check part."""
+
+
+def part_of(key: str, check_percent: int = CHECK_PERCENT) -> str:
+    """``"check"`` or ``"fit"`` for a group key."""
+    if not 0 <= check_percent <= 100:
+        raise ValueError(f"check_percent must be in [0, 100], got {check_percent}")
+    h = int.from_bytes(hashlib.sha1(key.strip().upper().encode("utf-8")).digest()[:4], "big")
+    return "check" if h % 100 < check_percent else "fit"
+
+
+def group_key(image: str, plate: str | None = None) -> str:
+    """The key that keeps a group together: the plate text when known, else the
+    photo's file name (without folders and extension)."""
+    if plate:
+        return plate.strip().upper()
+    name = image.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0]

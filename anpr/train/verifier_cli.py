@@ -1,0 +1,187 @@
+"""``anpr train-verifier``: fit the plate verifier, choose the reporting thresholds,
+measure both on the check part, and write ``verifier.onnx``, ``verifier.json`` and
+``VERIFIER.md``.
+
+labelled folders -> candidates labelled by overlap (`anpr.train.candidates`) -> fit
+part (training share and a grouped validation share) -> CNN per seed, the seed with
+the best validation average precision kept -> ONNX (parity-checked) -> thresholds of
+best detection F1 on the validation photos, read end to end -> check-part figures.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..errors import AnprError, MissingExtraError, require
+
+_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.command("train-verifier")
+@click.argument("folders", nargs=-1, required=True, type=_DIR)
+@click.option("--out", default="models", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for verifier.onnx, verifier.json and VERIFIER.md.")
+@click.option("--epochs", default=25, show_default=True, type=click.IntRange(min=1))
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Train this many seeds; keep the one with the best validation average precision.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Processes proposing candidates.")
+def train_verifier(folders, out, epochs, seeds, workers):
+    """Fit the plate verifier on labelled photo FOLDERS... (scene folders with
+    image,x,y,w,h,plate and boxes-only folders with image,x,y,w,h)."""
+    try:
+        require("keras", "train")
+        _train(folders, out, epochs, seeds, workers)
+    except (MissingExtraError, AnprError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _train(folders, out, epochs, seeds, workers):
+    from ..split import part_of
+    from ..verify import Verifier, to_input
+    from . import candidates as C
+    from . import verifier as V
+    from .export import export_onnx
+
+    t0 = time.perf_counter()
+    n_photos = sum(len(C.labelled_photos(d)) for d in folders)
+    with click.progressbar(length=n_photos, label="proposing candidates", file=sys.stderr) as bar:
+        data = C.build(list(folders), workers=workers, progress=bar.update)
+    for e in data["errors"]:
+        click.echo(f"skipped {e}", err=True)
+    photo = data["photo"]
+    part = data["parts"][photo]
+    val = np.array([V.val_of(k) for k in data["keys"]])[photo]
+    y = data["y"]
+    tr = (part == "fit") & ~val & (y >= 0)
+    va = (part == "fit") & val & (y >= 0)
+    ck = (part == "check") & (y >= 0)
+    X = to_input(data["patches"])
+    counts = {name: {"candidates": int(m.sum()), "plates": int((y[m] == 1).sum()),
+                     "photos": int(len(np.unique(photo[m])))} for name, m in (("train", tr), ("val", va), ("check", ck))}
+    click.echo(f"{n_photos} photos; " + "; ".join(f"{k}: {v['photos']} photos, {v['candidates']} candidates, "
+                                                 f"{v['plates']} plates" for k, v in counts.items()))
+
+    runs = []
+    for seed in range(seeds):
+        with click.progressbar(length=epochs, label=f"training seed {seed}", file=sys.stderr) as bar:
+            res = V.fit(X[tr], y[tr], X[va], y[va], epochs=epochs, seed=seed, progress=lambda *a: bar.update(1))
+        ap = {name: V.average_precision(res.model.predict(X[m], batch_size=1024, verbose=0).ravel(), y[m])
+              for name, m in (("val", va), ("check", ck))}
+        click.echo(f"seed {seed}: average precision val {ap['val']:.3f}, check {ap['check']:.3f} "
+                   f"({res.seconds:.0f} s)")
+        runs.append((ap, seed, res))
+    ap, seed, res = max(runs, key=lambda r: r[0]["val"])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = Path(tmp) / "verifier.onnx"
+        diff = export_onnx(res.model, onnx, check=X[va][:256], runner=lambda p: Verifier(p).backend.run)
+        verifier = Verifier(onnx)
+        records = {"val": [], "check": []}
+        sel = [(ph, "val" if V.val_of(ph.key) else None) if part_of(ph.key) == "fit" else (ph, "check")
+               for d in folders for ph in C.labelled_photos(d)]
+        sel = [(ph, k) for ph, k in sel if k]
+        reader = _open_reader(verifier)
+        with click.progressbar(sel, label="reading validation and check photos", file=sys.stderr) as bar:
+            for ph, k in bar:
+                try:
+                    records[k].append(V.photo_reads(ph, reader))
+                except ValueError as exc:
+                    click.echo(f"skipped {ph.path}: {exc}", err=True)
+        chosen = V.choose_thresholds(records["val"])
+        thresholds = {k: chosen[k] for k in ("report_min", "best_report_min", "min_confidence", "min_best")}
+        check = V.detection_f1(records["check"], thresholds)
+        info = {
+            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": " ".join(shlex.quote(a) for a in ["anpr", "train-verifier", *map(str, folders), "--out",
+                                                          str(out), "--epochs", str(epochs), "--seeds", str(seeds)]),
+            "folders": [str(d) for d in folders],
+            "photos": n_photos,
+            "counts": counts,
+            "seeds": [{"seed": s, "ap_val": a["val"], "ap_check": a["check"]} for a, s, _ in runs],
+            "seed": seed,
+            "epochs": epochs,
+            "onnx_max_diff": diff,
+            **thresholds,
+            "val": {k: chosen[k] for k in ("f1", "recall", "precision", "false_per_photo")},
+            "check": check,
+            "seconds": round(time.perf_counter() - t0),
+        }
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "verifier.onnx").write_bytes(onnx.read_bytes())
+    (out / "verifier.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / "VERIFIER.md").write_text(_card(info))
+    click.echo(f"thresholds: {thresholds} (best validation F1 {chosen['f1']:.3f}); check: F1 {check['f1']:.3f}, "
+               f"recall {check['recall']:.3f}, precision {check['precision']:.3f}")
+    click.echo(f"wrote {out / 'verifier.onnx'}, verifier.json and VERIFIER.md in {info['seconds']} s")
+
+
+def _open_reader(verifier):
+    from ..reader import PlateReader
+
+    return PlateReader(verifier=verifier, min_confidence=0.0, min_best=None)
+
+
+def _card(info: dict) -> str:
+    c = info["counts"]
+    lines = [
+        "# Plate verifier `verifier.onnx`",
+        "",
+        "A small CNN (three strided 3x3 convolutions with batch norm and LeakyReLU, a dense",
+        "head, sigmoid; `anpr.train.verifier.build_model`) that gives each candidate of the",
+        "classical proposer a plate probability from a 96x32 gray context patch",
+        "(`anpr.verify`). The reader keeps the most plate-like candidates for the cheap score",
+        "to order and read, and reports a plate when its probability and the reading's",
+        "confidence pass the thresholds in `verifier.json`.",
+        "",
+        f"- date: {info['date']}",
+        f"- command (from the repository root): `{info['command']}` ({info['seconds']} s on the machine it ran on)",
+        f"- data: {', '.join(info['folders'])}: {info['photos']} photos. Split by a hash of the group",
+        "  key (`anpr.split`: the plate text for scene photos, the file name otherwise) into fit",
+        "  and check parts; the fit part again into training and validation shares (`val_of`).",
+        f"  - training: {c['train']['photos']} photos, {c['train']['candidates']} candidates, {c['train']['plates']} plates",
+        f"  - validation: {c['val']['photos']} photos, {c['val']['candidates']} candidates, {c['val']['plates']} plates",
+        f"  - check: {c['check']['photos']} photos, {c['check']['candidates']} candidates, {c['check']['plates']} plates",
+        "- a candidate is a plate when its box overlaps a labelled one with IoU > 0.4 or is its",
+        "  row of glyphs; not a plate when it touches none; in between it is left out",
+        f"- {info['epochs']} epochs per seed; seeds (average precision of the candidates, validation / check):",
+    ]
+    for s in info["seeds"]:
+        lines.append(f"  - seed {s['seed']}: {s['ap_val']:.3f} / {s['ap_check']:.3f}"
+                     + ("  (kept: best validation)" if s["seed"] == info["seed"] else ""))
+    v, k = info["val"], info["check"]
+    lines += [
+        f"- ONNX parity: max |Keras - ONNX| = {info['onnx_max_diff']:.1e}",
+        "",
+        "## Thresholds (chosen on the validation photos: best detection F1)",
+        "",
+        "A photo's readings are ranked (`anpr.reader._final`); the best one is reported when",
+        f"its plate probability is at least {info['best_report_min']} and its reading confidence at least",
+        f"{info['min_best']}; every other one needs {info['report_min']} and {info['min_confidence']}.",
+        "",
+        "| photos | F1 | recall | precision | false plates / photo |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| validation (thresholds chosen here) | {v['f1']:.3f} | {v['recall']:.3f} | {v['precision']:.3f} | "
+        f"{v['false_per_photo']:.2f} |",
+        f"| check | {k['f1']:.3f} | {k['recall']:.3f} | {k['precision']:.3f} | {k['false_per_photo']:.2f} |",
+        "",
+        "Recall counts the plates of scene photos and the plates at least 40 px wide of the",
+        "boxes-only photos; precision counts every reported plate.",
+        "",
+        "## Data and licences",
+        "",
+        "- `scenes/*`: OpenALPR benchmark photos (AGPL-3.0).",
+        "- `detect/openimages`: Open Images plate boxes via Roboflow (CC BY 4.0; photos CC BY 2.0).",
+        "- Neither is vendored in this repository; the model file is the only thing shipped.",
+        "",
+    ]
+    return "\n".join(lines)
