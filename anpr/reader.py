@@ -325,11 +325,16 @@ class PlateReader:
                 if alt is not None:
                     other = self._read_candidate(gray, alt, debug, f"{k}v")
                     if other is not None:
-                        if verified:  # one plate: the surer of the two verdicts
-                            other.plate_p = max(alt.plate_p, cand.plate_p)
+                        other.plate_p = alt.plate_p
                         reads.append(other)
                         if _holding(other, alt) > held:
                             held, held_p = _holding(other, alt), alt.plate_p or 0.0
+        if verified:
+            # A reading is judged by the verifier's verdict on the place read, the
+            # surest of the candidates lying there: a glyph row or a loose box may
+            # give the better reading while the plate's own outline looks more a plate.
+            for p in reads:
+                p.plate_p = max([c.plate_p for c in cands if _overlap(c.box, p.box)] + [p.plate_p])
         return reads
 
     def rank_candidates(self, gray: np.ndarray) -> list:
@@ -468,7 +473,7 @@ def _pick(cands: list, n: int) -> list:
 
 def _holding(plate: Plate, cand) -> float:
     """How far a reading counts towards the early exit: its confidence, when its
-    candidate is plate-like enough to the ranker (or no ranker judged it)."""
+    candidate is plate-like enough to the verifier (or no verifier judged it)."""
     if cand.plate_p is not None and cand.plate_p < EARLY_PLATE_P:
         return 0.0
     return plate.confidence
