@@ -28,3 +28,21 @@ def samples_dir() -> Path:
 def read_labels(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def subset_folder(src: Path, dst: Path, n: int) -> list[dict[str, str]]:
+    """Copy the first ``n`` photos of a labelled folder, with all their label rows,
+    into a new folder ``dst``; return those rows."""
+    import shutil
+
+    rows = read_labels(src / "labels.csv")
+    images = list(dict.fromkeys(r["image"] for r in rows))[:n]
+    rows = [r for r in rows if r["image"] in images]
+    dst.mkdir(parents=True)
+    for im in images:
+        shutil.copy(src / im, dst / im)
+    with open(dst / "labels.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return rows

@@ -9,7 +9,7 @@ import pytest
 
 from anpr import benchmark as B
 from anpr.reader import Plate
-from conftest import read_labels
+from conftest import read_labels, subset_folder
 
 
 def test_edit_distance_and_char_accuracy():
@@ -112,19 +112,8 @@ def test_run_benchmark_on_crops_with_region_auto(tmp_path, data_dir):
 
 
 def _boxes_folder(tmp_path, data_dir, n=12):
-    src = data_dir / "detect" / "openimages"
-    rows = read_labels(src / "labels.csv")
-    images = list(dict.fromkeys(r["image"] for r in rows))[:n]
-    rows = [r for r in rows if r["image"] in images]
     dst = tmp_path / "oi"
-    dst.mkdir()
-    for im in images:
-        shutil.copy(src / im, dst / im)
-    with open(dst / "labels.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return dst, rows
+    return dst, subset_folder(data_dir / "detect" / "openimages", dst, n)
 
 
 def test_detection_scores_count_each_box_once():

@@ -3,9 +3,7 @@ its place in the reader, and training it end to end."""
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -18,7 +16,7 @@ from anpr.geometry import iou  # noqa: E402
 from anpr.images import load_image  # noqa: E402
 from anpr.localize import Candidate, propose, to_gray  # noqa: E402
 from anpr.reader import PlateReader  # noqa: E402
-from conftest import read_labels  # noqa: E402
+from conftest import read_labels, subset_folder  # noqa: E402
 
 
 def _cand(x, y, w, h):
@@ -126,18 +124,8 @@ def test_train_verifier_command(tmp_path, data_dir):
 
     folders = []
     for name, src, n in (("eu", data_dir / "scenes" / "eu", 76), ("oi", data_dir / "detect" / "openimages", 150)):
-        dst = tmp_path / name
-        dst.mkdir()
-        rows = read_labels(src / "labels.csv")
-        images = list(dict.fromkeys(r["image"] for r in rows))[:n]
-        rows = [r for r in rows if r["image"] in images]
-        for im in images:
-            shutil.copy(src / im, dst / im)
-        with open(dst / "labels.csv", "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        folders.append(str(dst))
+        subset_folder(src, tmp_path / name, n)
+        folders.append(str(tmp_path / name))
     out = tmp_path / "m"
     r = CliRunner().invoke(main, ["train-verifier", *folders, "--out", str(out), "--epochs", "2", "--seeds", "1",
                                   "--workers", "1"])

@@ -83,7 +83,7 @@ class FitResult:
 def fit(
     x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
     epochs: int = 12, batch_size: int = 128, seed: int = 0, neg_per_pos: int = 6,
-    progress=None,
+    hard_share: float = 0.0, progress=None,
 ) -> FitResult:
     """Train on patches (`anpr.verify.to_input` applied) with labels in {0, 1}.
 
@@ -107,8 +107,13 @@ def fit(
     w_val = np.where(y_val == 1, 1.0, neg_per_pos * len(pos) / max(len(neg), 1)).astype(np.float32)
     best, best_w, hist = np.inf, None, {"loss": [], "val_loss": []}
     t0 = time.perf_counter()
+    hard = np.zeros(0, int)
     for ep in range(epochs):
-        idx = np.concatenate([pos, rng.choice(neg, min(len(neg), neg_per_pos * len(pos)), replace=False)])
+        n_neg = min(len(neg), neg_per_pos * len(pos))
+        n_hard = min(len(hard), int(hard_share * n_neg))
+        pick = rng.choice(hard, n_hard, replace=False) if n_hard else np.zeros(0, int)
+        rest = np.setdiff1d(neg, pick, assume_unique=True)
+        idx = np.concatenate([pos, pick, rng.choice(rest, n_neg - n_hard, replace=False)])
         rng.shuffle(idx)
         xb = augment(x_train[idx], rng)
         h = model.fit(xb, y_train[idx].astype(np.float32), batch_size=batch_size, epochs=1, verbose=0)
@@ -119,6 +124,10 @@ def fit(
             progress(ep, hist["loss"][-1], vl)
         if vl < best:
             best, best_w = vl, model.get_weights()
+        if hard_share > 0:
+            # The negatives the model now finds most plate-like are drawn more often.
+            pn = model.predict(x_train[neg], batch_size=1024, verbose=0).ravel()
+            hard = neg[np.argsort(-pn)[: 2 * n_neg]]
     if best_w is not None:
         model.set_weights(best_w)
     return FitResult(model, hist, time.perf_counter() - t0, epochs)

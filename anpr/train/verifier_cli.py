@@ -33,19 +33,21 @@ _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option("--epochs", default=25, show_default=True, type=click.IntRange(min=1))
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1),
               help="Train this many seeds; keep the one with the best validation average precision.")
+@click.option("--hard-share", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of each epoch's non-plates drawn from those the model last found most plate-like.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Processes proposing candidates.")
-def train_verifier(folders, out, epochs, seeds, workers):
+def train_verifier(folders, out, epochs, seeds, hard_share, workers):
     """Fit the plate verifier on labelled photo FOLDERS... (scene folders with
     image,x,y,w,h,plate and boxes-only folders with image,x,y,w,h)."""
     try:
         require("keras", "train")
-        _train(folders, out, epochs, seeds, workers)
+        _train(folders, out, epochs, seeds, hard_share, workers)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _train(folders, out, epochs, seeds, workers):
+def _train(folders, out, epochs, seeds, hard_share, workers):
     from ..split import part_of
     from ..verify import Verifier, to_input
     from . import candidates as C
@@ -74,7 +76,8 @@ def _train(folders, out, epochs, seeds, workers):
     runs = []
     for seed in range(seeds):
         with click.progressbar(length=epochs, label=f"training seed {seed}", file=sys.stderr) as bar:
-            res = V.fit(X[tr], y[tr], X[va], y[va], epochs=epochs, seed=seed, progress=lambda *a: bar.update(1))
+            res = V.fit(X[tr], y[tr], X[va], y[va], epochs=epochs, seed=seed, hard_share=hard_share,
+                        progress=lambda *a: bar.update(1))
         ap = {name: V.average_precision(res.model.predict(X[m], batch_size=1024, verbose=0).ravel(), y[m])
               for name, m in (("val", va), ("check", ck))}
         click.echo(f"seed {seed}: average precision val {ap['val']:.3f}, check {ap['check']:.3f} "
@@ -103,13 +106,15 @@ def _train(folders, out, epochs, seeds, workers):
         info = {
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "command": " ".join(shlex.quote(a) for a in ["anpr", "train-verifier", *map(str, folders), "--out",
-                                                          str(out), "--epochs", str(epochs), "--seeds", str(seeds)]),
+                                                          str(out), "--epochs", str(epochs), "--seeds", str(seeds),
+                                                          "--hard-share", f"{hard_share:g}"]),
             "folders": [str(d) for d in folders],
             "photos": n_photos,
             "counts": counts,
             "seeds": [{"seed": s, "ap_val": a["val"], "ap_check": a["check"]} for a, s, _ in runs],
             "seed": seed,
             "epochs": epochs,
+            "hard_share": hard_share,
             "onnx_max_diff": diff,
             **thresholds,
             "val": {k: chosen[k] for k in ("f1", "recall", "precision", "false_per_photo")},
@@ -153,7 +158,9 @@ def _card(info: dict) -> str:
         f"  - check: {c['check']['photos']} photos, {c['check']['candidates']} candidates, {c['check']['plates']} plates",
         "- a candidate is a plate when its box overlaps a labelled one with IoU > 0.4 or is its",
         "  row of glyphs; not a plate when it touches none; in between it is left out",
-        f"- {info['epochs']} epochs per seed; seeds (average precision of the candidates, validation / check):",
+        f"- {info['epochs']} epochs per seed, each drawing six non-plates per plate, {info['hard_share']:.0%} of them",
+        "  from those the model last found most plate-like (hard negatives); seeds (average",
+        "  precision of the candidates, validation / check):",
     ]
     for s in info["seeds"]:
         lines.append(f"  - seed {s['seed']}: {s['ap_val']:.3f} / {s['ap_check']:.3f}"
