@@ -46,15 +46,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import AnprError
 from .images import DEFAULT_MAX_PIXELS, QUIET_ENV, is_image_name
-from .records import (  # noqa: F401 - the record helpers are batch's public API too
-    FATAL_ERRORS,
-    _json_default,
-    crash_record,
-    make_record,
-    read_record,
-    record_json,
-    unexpected_message,
-)
+from .records import _json_default, crash_record, make_record, read_record, record_json
 
 CSV_COLUMNS = ("image", "width", "height", "text", "confidence", "box", "plates_json", "time_ms", "error")
 """Columns of a CSV results file, in order."""

@@ -46,10 +46,7 @@ class _OrtBackend:
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        inp = self.session.get_inputs()[0]
-        self.input_name = inp.name
-        self.input_shape = tuple(inp.shape)
-        self.output_shape = tuple(self.session.get_outputs()[0].shape)
+        self.input_name = self.session.get_inputs()[0].name
 
     def run(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input_name: x})[0]
@@ -62,8 +59,6 @@ class _DnnBackend:
         import cv2
 
         self.net = cv2.dnn.readNetFromONNX(str(path))
-        self.input_shape = (None, SIZE, SIZE, 1)
-        self.output_shape = (None, len(CLASSES))
         # setInput and forward share the net's buffers: two threads interleaving them
         # fail an assertion or, worse, swap their outputs (onnxruntime's run is safe).
         self._lock = threading.Lock()
@@ -72,6 +67,35 @@ class _DnnBackend:
         with self._lock:
             self.net.setInput(x)
             return np.asarray(self.net.forward())
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none), for the
+    one-line errors that name a bad model file."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
+
+
+def open_onnx(path: Path, threads: int = 1, backend: str = "auto"):
+    """An inference backend (``.run(x) -> y``) for an ONNX file: onnxruntime when
+    installed (or asked for), else OpenCV's DNN module.
+
+    Raises
+    ------
+    ImportError
+        When ``backend="onnxruntime"`` and it is not installed.
+    Exception
+        Whatever the runtime raises on a file it cannot load.
+    """
+    use_ort = backend == "onnxruntime"
+    if backend == "auto":
+        try:
+            import onnxruntime  # noqa: F401
+
+            use_ort = True
+        except ImportError:
+            use_ort = False
+    return _OrtBackend(path, threads) if use_ort else _DnnBackend(path, threads)
 
 
 class CharClassifier:
@@ -114,34 +138,20 @@ class CharClassifier:
         self._check_shapes(hint)
 
     def _load(self, backend: str, threads: int, hint: str):
-        use_ort = backend == "onnxruntime"
-        if backend == "auto":
-            try:
-                import onnxruntime  # noqa: F401
-
-                use_ort = True
-            except ImportError:
-                use_ort = False
         try:
-            if use_ort:
-                return _OrtBackend(self.path, threads)
-            return _DnnBackend(self.path, threads)
+            return open_onnx(self.path, threads, backend)
         except ImportError:
             raise
         except Exception as exc:  # noqa: BLE001 - both runtimes raise their own types
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-            raise ModelError(
-                f"{self.path}: not a usable ONNX model ({first}){hint}"
-            ) from None
+            raise ModelError(f"{self.path}: not a usable ONNX model ({first_line(exc)}){hint}") from None
 
     def _check_shapes(self, hint: str) -> None:
         probe = np.zeros((1, SIZE, SIZE, 1), np.float32)
         try:
             out = self.backend.run(probe)
         except Exception as exc:  # noqa: BLE001
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
             raise ModelError(
-                f"{self.path}: model does not accept (N, {SIZE}, {SIZE}, 1) input ({first})"
+                f"{self.path}: model does not accept (N, {SIZE}, {SIZE}, 1) input ({first_line(exc)})"
                 f"{hint}"
             ) from None
         if out.ndim != 2 or out.shape[1] != len(CLASSES):

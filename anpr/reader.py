@@ -262,6 +262,10 @@ class PlateReader:
             min_best = conf.get("min_best")
         self.min_confidence = float(min_confidence)
         self.min_best = None if min_best is None else float(min_best)
+        self._gate = None
+        if self.verifier is not None:
+            report_min = float(conf.get("report_min", 0.5))
+            self._gate = (report_min, float(conf.get("best_report_min", report_min)))
         self.max_reads = int(max_reads)
 
     def __repr__(self) -> str:
@@ -284,11 +288,7 @@ class PlateReader:
         list of Plate
             Possibly empty. Boxes, corners and character boxes are in input pixels.
         """
-        reads = self.readings(image, debug=debug)
-        gate = None
-        if self.verifier is not None:
-            gate = (self.verifier.info.get("report_min", 0.5), self.verifier.info.get("best_report_min"))
-        return _final(reads, self.min_confidence, self.min_best, gate)
+        return _final(self.readings(image, debug=debug), self.min_confidence, self.min_best, self._gate)
 
     def readings(self, image: Any, *, debug: dict | None = None) -> list[Plate]:
         """Every reading `read` weighs, before any is kept or dropped: overlapping
@@ -299,7 +299,6 @@ class PlateReader:
         img = load_image(image)
         gray = L.to_gray(img)
         cands = self.rank_candidates(gray)
-        verified = self.verifier is not None
         chosen = _pick(cands, self.max_reads)
         if debug is not None:
             debug["1-gray"] = gray
@@ -317,7 +316,7 @@ class PlateReader:
                 plate.plate_p = cand.plate_p
                 reads.append(plate)
                 if _holding(plate, cand) > held:
-                    held, held_p = _holding(plate, cand), cand.plate_p or 0.0
+                    held, held_p = plate.confidence, cand.plate_p or 0.0
             if plate is None or plate.confidence < VARIANT_BELOW:
                 # The same plate proposed as another rectangle (with its frame, or as
                 # the glyph row alone) often reads better than a weak first reading.
@@ -328,8 +327,8 @@ class PlateReader:
                         other.plate_p = alt.plate_p
                         reads.append(other)
                         if _holding(other, alt) > held:
-                            held, held_p = _holding(other, alt), alt.plate_p or 0.0
-        if verified:
+                            held, held_p = other.confidence, alt.plate_p or 0.0
+        if self.verifier is not None:
             # A reading is judged by the verifier's verdict on the place read, the
             # surest of the candidates lying there: a glyph row or a loose box may
             # give the better reading while the plate's own outline looks more a plate.
@@ -518,8 +517,7 @@ def _final(reads: list[Plate], min_confidence: float, min_best: float | None = N
     kept down to ``min_best``: a photo given to a plate reader usually shows one, and
     small or blurred plates read with middling confidence. With ``gate``, a pair
     ``(report_min, best_report_min)``, a plate also needs the verifier's plate
-    probability to reach ``report_min``, the best reading only ``best_report_min``
-    (None: ``report_min`` too).
+    probability to reach ``report_min``, the best reading only ``best_report_min``.
     """
     floor = min(min_confidence, min_best) if min_best is not None else min_confidence
     reads = sorted((p for p in reads if p.confidence >= floor), key=lambda p: -_rank(p))
@@ -528,14 +526,11 @@ def _final(reads: list[Plate], min_confidence: float, min_best: float | None = N
         if all(not _overlap(p.box, q.box) and p.text != q.text for q in out):
             out.append(p)
     out.sort(key=lambda p: -p.confidence)
-    report_min, best_min = gate if gate is not None else (None, None)
-    if best_min is None:
-        best_min = report_min
     keep = []
     for k, p in enumerate(out):
         if k and p.confidence < min_confidence:
             continue
-        if report_min is not None and (p.plate_p is None or p.plate_p < (best_min if k == 0 else report_min)):
+        if gate is not None and (p.plate_p is None or p.plate_p < (gate[1] if k == 0 else gate[0])):
             continue
         keep.append(p)
     return keep

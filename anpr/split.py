@@ -21,12 +21,22 @@ CHECK_PERCENT = 20
 """Share of the groups, in percent, that go to the check part."""
 
 
+def hash_percent(key: str, salt: str = "") -> int:
+    """A stable number in ``[0, 100)`` for a group key (case and surrounding spaces
+    ignored); a ``salt`` draws an independent one.
+
+    >>> hash_percent("7abc123 ") == hash_percent("7ABC123") != hash_percent("7ABC123", "val:")
+    True
+    """
+    digest = hashlib.sha1((salt + key.strip().upper()).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % 100
+
+
 def part_of(key: str, check_percent: int = CHECK_PERCENT) -> str:
     """``"check"`` or ``"fit"`` for a group key."""
     if not 0 <= check_percent <= 100:
         raise ValueError(f"check_percent must be in [0, 100], got {check_percent}")
-    h = int.from_bytes(hashlib.sha1(key.strip().upper().encode("utf-8")).digest()[:4], "big")
-    return "check" if h % 100 < check_percent else "fit"
+    return "check" if hash_percent(key) < check_percent else "fit"
 
 
 def group_key(image: str, plate: str | None = None) -> str:

@@ -138,23 +138,17 @@ class Verifier:
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1):
-        from .classify import _DnnBackend, _OrtBackend
+        from .classify import first_line, open_onnx
 
         self.path = Path(default_verifier_path() if path is None else path)
         hint = "; reinstall anpr or run `git checkout models/` to get the default back" if path is None else ""
         if not self.path.is_file():
             raise ModelError(f"{self.path}: verifier model file not found{hint}")
         try:
-            try:
-                import onnxruntime  # noqa: F401
-
-                self.backend = _OrtBackend(self.path, threads)
-            except ImportError:
-                self.backend = _DnnBackend(self.path, threads)
+            self.backend = open_onnx(self.path, threads)
             out = self.backend.run(np.zeros((1, PATCH_H, PATCH_W, 1), np.float32))
         except Exception as exc:  # noqa: BLE001 - both runtimes raise their own types
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"{self.path}: not a usable verifier model ({first}){hint}") from None
+            raise ModelError(f"{self.path}: not a usable verifier model ({first_line(exc)}){hint}") from None
         if np.size(out) != 1:
             raise ModelError(f"{self.path}: verifier outputs shape {np.shape(out)}, expected (N, 1){hint}")
         card = self.path.with_suffix(".json")

@@ -69,52 +69,46 @@ def labelled_photos(folder: str | Path) -> list[Photo]:
     return list(photos.values())
 
 
-def label_candidates(cands: list, boxes: list) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate: label (1 plate, 0 not, -1 left out) and best IoU with a box.
+def label_candidates(cands: list, boxes: list) -> np.ndarray:
+    """Per candidate: 1 plate, 0 not a plate, -1 left out (see the module docstring).
 
     >>> from anpr.localize import Candidate
     >>> c = lambda x, y, w, h: Candidate(np.array([[x, y], [x+w, y], [x+w, y+h], [x, y+h]], float), (x, y, w, h), "dark")
-    >>> label_candidates([c(0, 0, 40, 10), c(5, 2, 30, 6), c(100, 100, 40, 10), c(0, 0, 12, 10)], [(0, 0, 40, 10)])[0].tolist()
+    >>> label_candidates([c(0, 0, 40, 10), c(5, 2, 30, 6), c(100, 100, 40, 10), c(0, 0, 12, 10)], [(0, 0, 40, 10)]).tolist()
     [1, 1, 0, -1]
     """
-    from ..geometry import iou
+    from ..geometry import box_iou_matrix
 
     y = np.zeros(len(cands), np.int8)
-    best = np.zeros(len(cands), np.float32)
-    for i, c in enumerate(cands):
-        cx, cy = c.box[0] + c.box[2] / 2, c.box[1] + c.box[3] / 2
-        lab = 0
-        for b in boxes:
-            v = iou(c.box, b)
-            best[i] = max(best[i], v)
-            inside = b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3]
-            if v > POSITIVE_IOU or (inside and c.box[3] >= ROW_FILL * b[3] and c.box[2] >= 0.5 * b[2]):
-                lab = 1
-                break
-            if v >= NEGATIVE_IOU or inside:
-                lab = -1
-        y[i] = lab
-    return y, best
+    if not len(cands) or not len(boxes):
+        return y
+    cb = np.array([c.box for c in cands], np.float64)
+    lb = np.array(boxes, np.float64)
+    overlap = box_iou_matrix(cb, lb)
+    cx, cy = (cb[:, 0] + cb[:, 2] / 2)[:, None], (cb[:, 1] + cb[:, 3] / 2)[:, None]
+    inside = (lb[:, 0] <= cx) & (cx <= lb[:, 0] + lb[:, 2]) & (lb[:, 1] <= cy) & (cy <= lb[:, 1] + lb[:, 3])
+    row = inside & (cb[:, 3:4] >= ROW_FILL * lb[:, 3]) & (cb[:, 2:3] >= 0.5 * lb[:, 2])
+    touch = (overlap >= NEGATIVE_IOU) | inside
+    y[touch.any(axis=1)] = -1
+    y[((overlap > POSITIVE_IOU) | row).any(axis=1)] = 1
+    return y
 
 
 def photo_examples(photo: Photo, proposals: int = PROPOSALS) -> dict:
-    """Context patches, labels and geometry of one photo's candidates, and for each
-    labelled box the best IoU any candidate reaches (the proposer's recall)."""
-    from ..geometry import iou
+    """Context patches and labels of one photo's candidates, and for each labelled
+    box the best IoU any candidate reaches (the proposer's recall)."""
+    from ..geometry import box_iou_matrix
     from ..images import load_image
     from ..localize import propose, to_gray
     from ..verify import context_patches
 
     gray = to_gray(load_image(photo.path))
     cands = propose(gray, max_candidates=proposals)
-    y, best = label_candidates(cands, photo.boxes)
-    recall = [max((iou(c.box, b) for c in cands), default=0.0) for b in photo.boxes]
+    overlap = box_iou_matrix(np.array([c.box for c in cands], np.float64).reshape(-1, 4), np.array(photo.boxes, np.float64))
     return {
         "patches": context_patches(gray, cands),
-        "y": y,
-        "iou": best,
-        "rank": np.arange(len(cands), dtype=np.int16),  # size rank (largest first)
-        "box_iou": np.asarray(recall, np.float32),
+        "y": label_candidates(cands, photo.boxes),
+        "box_iou": overlap.max(axis=0, initial=0.0).astype(np.float32),
         "box_w": np.asarray([b[2] for b in photo.boxes], np.int32),
     }
 
@@ -133,7 +127,7 @@ def build(
 ) -> dict:
     """Examples of every photo of ``folders``, as arrays ready for ``np.savez``.
 
-    Rows of ``patches``, ``y``, ``iou`` and ``rank`` are candidates; ``photo`` gives
+    Rows of ``patches`` and ``y`` are candidates; ``photo`` gives
     each row's photo index into ``names``, ``keys``, ``sets`` and ``parts``. Rows of
     ``box_iou``, ``box_w`` and ``box_photo`` are labelled boxes.
     """
@@ -145,7 +139,7 @@ def build(
         ps = labelled_photos(d)
         photos += ps
         sets += [Path(d).name] * len(ps)
-    cols: dict[str, list] = {k: [] for k in ("patches", "y", "iou", "rank", "photo", "box_iou", "box_w", "box_photo")}
+    cols: dict[str, list] = {k: [] for k in ("patches", "y", "photo", "box_iou", "box_w", "box_photo")}
     errors = []
     for i, ex in enumerate(_map(_one, [(p, proposals) for p in photos], workers)):
         if progress:
@@ -154,7 +148,7 @@ def build(
             errors.append(ex["error"])
             continue
         n = len(ex["y"])
-        for k in ("patches", "y", "iou", "rank", "box_iou", "box_w"):
+        for k in ("patches", "y", "box_iou", "box_w"):
             cols[k].append(ex[k])
         cols["photo"].append(np.full(n, i, np.int32))
         cols["box_photo"].append(np.full(len(ex["box_iou"]), i, np.int32))

@@ -2,18 +2,18 @@
 
 The examples come from `anpr.train.candidates`: every candidate the proposer finds in
 the labelled photos, labelled plate / not plate by overlap. Only photos of the *fit*
-part (`anpr.train.split`) are used; of those, a grouped tenth (`VAL_PERCENT`) is kept
+part (`anpr.split`) are used; of those, a grouped share (`VAL_PERCENT`) is kept
 aside to stop training and to choose the reader's thresholds, so that nothing is
 chosen on the *check* part the figures are reported on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
+
+from .fit import FitResult
 
 VAL_PERCENT = 15
 """Share of the fit groups, in percent, kept aside for early stopping and thresholds."""
@@ -25,8 +25,9 @@ def val_of(key: str) -> bool:
     >>> val_of("7ABC123") in (True, False)
     True
     """
-    h = int.from_bytes(hashlib.sha1(("val:" + key.strip().upper()).encode("utf-8")).digest()[:4], "big")
-    return h % 100 < VAL_PERCENT
+    from ..split import hash_percent
+
+    return hash_percent(key, "val:") < VAL_PERCENT
 
 
 def build_model(filters: tuple[int, ...] = (16, 32, 48), dense: int = 32, dropout: float = 0.3):
@@ -72,14 +73,6 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-@dataclass
-class FitResult:
-    model: object
-    history: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    epochs: int = 0
-
-
 def fit(
     x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
     epochs: int = 12, batch_size: int = 128, seed: int = 0, neg_per_pos: int = 6,
@@ -105,7 +98,7 @@ def fit(
     # The validation loss weighs each class as in the draw the model trains on, so the
     # epoch it picks is the one that ranks best, not the one most sure of "no plate".
     w_val = np.where(y_val == 1, 1.0, neg_per_pos * len(pos) / max(len(neg), 1)).astype(np.float32)
-    best, best_w, hist = np.inf, None, {"loss": [], "val_loss": []}
+    best, best_w, best_epoch, hist = np.inf, None, 0, {"loss": [], "val_loss": []}
     t0 = time.perf_counter()
     hard = np.zeros(0, int)
     for ep in range(epochs):
@@ -123,14 +116,14 @@ def fit(
         if progress:
             progress(ep, hist["loss"][-1], vl)
         if vl < best:
-            best, best_w = vl, model.get_weights()
+            best, best_w, best_epoch = vl, model.get_weights(), ep
         if hard_share > 0:
             # The negatives the model now finds most plate-like are drawn more often.
             pn = model.predict(x_train[neg], batch_size=1024, verbose=0).ravel()
             hard = neg[np.argsort(-pn)[: 2 * n_neg]]
     if best_w is not None:
         model.set_weights(best_w)
-    return FitResult(model, hist, time.perf_counter() - t0, epochs)
+    return FitResult(model, hist, time.perf_counter() - t0, epochs, best_epoch)
 
 
 def average_precision(p: np.ndarray, y: np.ndarray) -> float:

@@ -90,9 +90,9 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
         diff = export_onnx(res.model, onnx, check=X[va][:256], runner=lambda p: Verifier(p).backend.run)
         verifier = Verifier(onnx)
         records = {"val": [], "check": []}
-        sel = [(ph, "val" if V.val_of(ph.key) else None) if part_of(ph.key) == "fit" else (ph, "check")
-               for d in folders for ph in C.labelled_photos(d)]
-        sel = [(ph, k) for ph, k in sel if k]
+        share = {"check": "check", "fit": "val"}
+        sel = [(ph, share[part_of(ph.key)]) for d in folders for ph in C.labelled_photos(d)
+               if part_of(ph.key) == "check" or V.val_of(ph.key)]
         reader = _open_reader(verifier)
         with click.progressbar(sel, label="reading validation and check photos", file=sys.stderr) as bar:
             for ph, k in bar:
