@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AnprError, ImageError, MissingExtraError, ModelError
+from .errors import AnprError, ImageError, MissingExtraError, ModelError, VideoError
 
 __version__ = "0.1.0"
 
@@ -24,8 +24,12 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "Plate",
+    "PlateEvent",
     "PlateReader",
+    "PlateTracker",
+    "VideoError",
     "load_image",
+    "read_video",
     "normalize_char",
     "__version__",
 ]
@@ -33,6 +37,9 @@ __all__ = [
 _LAZY = {
     "CharClassifier": "anpr.classify",
     "PlateReader": "anpr.reader",
+    "PlateTracker": "anpr.track",
+    "PlateEvent": "anpr.track",
+    "read_video": "anpr.video",
     "Plate": "anpr.reader",
     "Char": "anpr.reader",
     "load_image": "anpr.images",
@@ -44,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .images import load_image
     from .normalize import normalize_char
     from .reader import Char, Plate, PlateReader
+    from .track import PlateEvent, PlateTracker
+    from .video import read_video
 
 
 def __getattr__(name: str) -> Any:

@@ -34,3 +34,7 @@ def require(module: str, extra: str):
         raise MissingExtraError(
             f"{module} is needed for this; install it with: pip install 'anpr[{extra}]'"
         ) from exc
+
+
+class VideoError(AnprError, ValueError):
+    """A video source cannot be opened or read (not a video, empty, unreachable...)."""

@@ -108,7 +108,16 @@ def test_plate_crops_keep_only_exact_segmentations(tmp_path):
     data, stats = ds.plate_crops(tmp_path, segment, cut, source="plates/t")
     assert stats == {"plates": 3, "kept": 1, "crops": 3}
     assert [CLASSES[i] for i in data.labels] == ["A", "B", "1"]
-    assert set(data.groups) == {"plates/t:a.png"}
+    assert set(data.groups) == {"plate:plates/t:AB1"}
+
+
+def test_plate_crops_are_tested_exactly_on_the_check_part():
+    from anpr.split import part_of
+
+    texts = [f"AB{i:03d}" for i in range(200)]
+    tested = [ds.is_test_group(ds.plate_group("plates/us", t)) for t in texts]
+    assert tested == [part_of(t) == "check" for t in texts]
+    assert 20 < sum(tested) < 60
 
 
 def test_plate_labels_need_csv(tmp_path):

@@ -20,6 +20,9 @@ COMMANDS = {
     "train": "anpr.train.cli:train",
     "evaluate": "anpr.train.cli:evaluate",
     "train-verifier": "anpr.train.verifier_cli:train_verifier",
+    "read-video": "anpr.cli.video:read_video",
+    "serve": "anpr.cli.serve:serve",
+    "synth-plates": "anpr.train.plates_cli:synth_plates",
 }
 
 

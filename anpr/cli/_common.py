@@ -98,6 +98,8 @@ def quiet_opencv(verbose: bool) -> None:
     from ..images import QUIET_ENV
 
     os.environ[QUIET_ENV] = "1"  # inherited by batch worker processes
+    # FFmpeg inside OpenCV ("moov atom not found"...): read when a video is opened.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
         import cv2
 

@@ -43,7 +43,22 @@ def _quiet_tf() -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module="keras")
 
 
-def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed: int):
+def _synth_plate_set(n: int, seed: int, templates: Path | None):
+    """Crops of ``n`` synthetic US plates cut at their exact glyph boxes (training only)."""
+    from .datasets import CharSet
+    from .plates import glyph_crops, load_templates, synth_plates
+
+    out = CharSet()
+    with click.progressbar(synth_plates(n, seed, load_templates(templates)), length=n,
+                           label="drawing synthetic plates", file=sys.stderr) as plates:
+        for k, plate in enumerate(plates):
+            for j, (crop, label) in enumerate(glyph_crops(plate)):
+                out.add(crop, label, "synthetic/us", f"synthetic-plate:{k}", f"synthetic-plate#{k}.{j}")
+    return out
+
+
+def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed: int,
+          synth_plates: int = 0, templates: Path | None = None):
     from . import datasets as ds
 
     allset = ds.CharSet()
@@ -68,6 +83,10 @@ def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed
 
         synth = synth_set(synthetic, seed=seed)
         click.echo(f"drew {len(synth)} synthetic glyphs")
+    if synth_plates:
+        drawn = _synth_plate_set(synth_plates, seed, templates)
+        click.echo(f"cut {len(drawn)} glyphs from {synth_plates} synthetic plates")
+        synth = drawn if synth is None else synth.extend(drawn)
     return allset, synth, stats
 
 
@@ -91,6 +110,10 @@ def _summary(name: str, x: np.ndarray, data) -> None:
 @click.option("--epochs", default=40, show_default=True, help="Maximum epochs (early stopping ends sooner).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--synthetic", default=0, show_default=True, help="Synthetic font glyphs to add to training.")
+@click.option("--synth-plates", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Synthetic US plates (anpr.train.plates) whose glyphs are added to training.")
+@click.option("--templates", type=_DIR, default=None,
+              help="Blank plate images for --synth-plates (e.g. ../shared/data/templates/us).")
 @click.option("--augment/--no-augment", default=True, show_default=True, help="Random distortions per batch.")
 @click.option("--test-fraction", default=0.15, show_default=True, help="Share of groups held out for testing.")
 @click.option("--batch-size", default=64, show_default=True)
@@ -98,18 +121,25 @@ def _summary(name: str, x: np.ndarray, data) -> None:
 @click.option("--weighting", type=click.Choice(["pairs", "half-pairs", "none", "balanced"]), default="half-pairs",
               show_default=True,
               help="Class weights: (half-)balance the O/0 and I/1 look-alike pairs, none, or all classes.")
-def train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting):
-    """Train the character CNN on class-per-folder trees DATA... and plate folders."""
+def train(data, out, plates, epochs, seed, synthetic, synth_plates, templates, augment, test_fraction, batch_size,
+          patience, weighting):
+    """Train the character CNN on class-per-folder trees DATA... and plate folders.
+
+    Crops of a labelled plate are held out for testing exactly when the plate is in the
+    check part of `anpr.split`, so `anpr benchmark --part check` never reads a plate the
+    model was trained on.
+    """
     try:
         _quiet_tf()
         _need_train_stack()
         _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience,
-               weighting)
+               weighting, synth_plates, templates)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting):
+def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting,
+           synth_plates=0, templates=None):
     from .. import __version__
     from . import datasets as ds
     from . import evaluate as ev
@@ -120,9 +150,9 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
     if not data and not plates:
         raise click.UsageError("give at least one DATA folder or --plates folder")
     command = _command_line(data, out, plates, epochs, seed, synthetic, augment, test_fraction,
-                            batch_size, patience, weighting)
+                            batch_size, patience, weighting, synth_plates, templates)
     t_start = time.perf_counter()
-    allset, synth, plate_stats = _load(data, plates, synthetic, seed)
+    allset, synth, plate_stats = _load(data, plates, synthetic, seed, synth_plates, templates)
     rest, test = ds.grouped_split(allset, test_fraction)
     if synth is not None:
         rest.extend(synth)  # synthetic glyphs are never test data
@@ -179,6 +209,7 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
         "augment": augment,
         "weighting": weighting,
         "synthetic": synthetic,
+        "synth_plates": synth_plates,
         "test_fraction": test_fraction,
         "counts_train_val": rest.counts(),
         "counts_test": test.counts(),
@@ -195,7 +226,7 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
 
 
 def _command_line(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size,
-                  patience, weighting) -> str:
+                  patience, weighting, synth_plates=0, templates=None) -> str:
     """The command, with every option spelled out, that reproduces this run."""
     parts = ["anpr", "train", *map(str, data), "--out", str(out)]
     for p in plates:
@@ -203,6 +234,10 @@ def _command_line(data, out, plates, epochs, seed, synthetic, augment, test_frac
     parts += ["--epochs", str(epochs), "--seed", str(seed), "--synthetic", str(synthetic),
               "--augment" if augment else "--no-augment", "--test-fraction", str(test_fraction),
               "--batch-size", str(batch_size), "--patience", str(patience), "--weighting", weighting]
+    if synth_plates:
+        parts += ["--synth-plates", str(synth_plates)]
+    if templates:
+        parts += ["--templates", str(templates)]
     return " ".join(shlex.quote(a) for a in parts)
 
 
@@ -255,10 +290,13 @@ def _model_card(meta: dict, res: dict) -> str:
         f"{meta['train_seconds_total'] / 60:.1f} min for the whole command "
         f"({meta['epochs_run']} epochs, best {meta['best_epoch']}, seed {meta['seed']})",
         f"- augmentation: {'on' if meta['augment'] else 'off'}; synthetic glyphs: {meta['synthetic']}; "
+        f"synthetic US plates (`anpr.train.plates`, vendored FHWA-style and DIN fonts): "
+        f"{meta.get('synth_plates', 0)}; "
         f"class weighting: {meta['weighting']}",
-        "- split: crops are grouped (same plate image, or for the character sheets, blocks of "
-        "25 consecutive file numbers within a source since no sheet id exists); "
-        f"{meta['test_fraction']:.0%} of groups are held out for testing by a hash of the group id, "
+        "- split: crops are grouped (same plate text, or for the character sheets, blocks of "
+        "25 consecutive file numbers within a source since no sheet id exists); plate crops are "
+        "held out exactly when the plate is in the `anpr.split` check part; "
+        f"{meta['test_fraction']:.0%} of the other groups are held out for testing by a hash of the group id, "
         "decided before training. The rest is split 80/20 (by group, seeded) into train and validation; "
         "early stopping on validation loss. Synthetic glyphs are used for training only.",
         "- plate crops: each labelled plate is cut with `anpr.segment.segment_plate` / `cut_chars` and "

@@ -9,7 +9,7 @@ Three kinds of data feed the CNN:
   segmenter the reader uses, so the CNN trains on what it will be fed;
 * synthetic glyphs (see `anpr.train.synth`).
 
-Every crop carries a *group*: crops that share a group (the same plate image, the same
+Every crop carries a *group*: crops that share a group (the same plate text, the same
 stretch of a training sheet) always land on the same side of the test split, so the test
 accuracy is not inflated by near-duplicates.
 """
@@ -258,9 +258,22 @@ def plate_crops(
         for k, (ch, crop) in enumerate(zip(text, crops)):
             if crop is None or np.asarray(crop).size == 0:
                 continue
-            out.add(np.asarray(crop), CLASSES.index(ch), source, f"{source}:{path.name}", f"{path}#{k}")
+            out.add(np.asarray(crop), CLASSES.index(ch), source, plate_group(source, text), f"{path}#{k}")
             stats["crops"] += 1
     return out, stats
+
+
+PLATE_GROUP = "plate:"
+
+
+def plate_group(source: str, text: str) -> str:
+    """The group of every crop of a plate: its text, so views of one plate stay together
+    and the test split is the plate's `anpr.split` part.
+
+    >>> plate_group("plates/us", "7abc123")
+    'plate:plates/us:7ABC123'
+    """
+    return f"{PLATE_GROUP}{source}:{text.strip().upper()}"
 
 
 def is_test_group(group: str, test_fraction: float = 0.15, salt: str = "anpr-v1") -> bool:
@@ -275,6 +288,12 @@ def is_test_group(group: str, test_fraction: float = 0.15, salt: str = "anpr-v1"
     """
     if not 0.0 <= test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    if group.startswith(PLATE_GROUP):
+        # Crops of labelled plates: test exactly when the plate is in the check part
+        # that `anpr benchmark --part check` scores, so no check plate is trained on.
+        from ..split import part_of
+
+        return part_of(group.rsplit(":", 1)[1]) == "check"
     h = zlib.crc32(f"{salt}/{group}".encode()) % 10000
     return h < round(test_fraction * 10000)
 

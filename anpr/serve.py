@@ -1,0 +1,326 @@
+"""``anpr serve``: read plates over HTTP, for systems written in any language.
+
+One event loop (uvicorn) takes the requests; reading is CPU-bound, so each photo goes
+to a pool of reader processes that load the models once. The loop never reads a photo
+itself. What the pool may hold is bounded (``workers + queue`` photos): past that a
+request gets 503 with ``Retry-After`` at once, so a burst never grows memory.
+
+Endpoints: ``POST /v1/read`` (the photo as the raw body or as the multipart field
+``image``; answers the JSON record of ``anpr read-plate --json``), ``GET /health``,
+``GET /metrics`` (Prometheus), ``GET /`` (a web page to try it), ``/docs`` and
+``/openapi.json``. Every error is ``{"error": "<one line>"}`` with its status.
+
+Needs the ``serve`` extra: ``pip install 'anpr[serve]'``.
+"""
+
+
+
+import asyncio
+import hmac
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ImageError
+
+STATIC = Path(__file__).with_name("static")
+MAX_BYTES = 20 * 1024 * 1024
+"""Largest upload accepted by default (``--max-bytes``)."""
+
+QUEUE = 32
+"""Photos that may wait for a free reader by default (``--queue``)."""
+
+OPEN_PATHS = ("/health", "/", "/static/")
+"""Paths served without an API key: the health check, and the web page's static files
+(which hold no data; the page sends the key the user types with each upload)."""
+
+
+# --------------------------------------------------------------------------- reader processes
+
+
+def _reading_function(default_region: str | None, max_pixels: int):
+    """Runs once in each reader process: the function that reads one upload."""
+    from .reader import PlateReader
+    from .records import make_record, read_record, unexpected_message
+    from .images import load_image
+
+    readers: dict[str | None, Any] = {default_region: PlateReader(region=default_region)}
+
+    def read(item: tuple) -> tuple[int, dict]:
+        data, name, region, crop = item
+        region = region or default_region
+        if region not in readers:
+            readers[region] = PlateReader(region=region)
+        t0 = time.perf_counter()
+        try:
+            load_image(data, max_pixels=max_pixels, name=name)  # the one check that decides 422
+        except ImageError as exc:
+            return 422, make_record(name, None, None, [], t0, error=" ".join(str(exc).split()))
+        except Exception as exc:  # noqa: BLE001 - a bug, not the upload's fault
+            return 500, make_record(name, None, None, [], t0, error=unexpected_message(name, exc))
+        record = read_record(readers[region], data, name, crop=crop, max_pixels=max_pixels)
+        return (500 if record["error"] else 200), record
+
+    return read
+
+
+def load_keys(path: str | os.PathLike[str]) -> list[bytes]:
+    """API keys from a file, one per line (blank lines and ``#`` comments skipped).
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+    ...     _ = f.write("# gate 1\\nk3y-one\\n\\n  k3y-two  \\n")
+    >>> load_keys(f.name)
+    [b'k3y-one', b'k3y-two']
+    >>> os.unlink(f.name)
+    """
+    keys = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                keys.append(line.encode("utf-8"))
+    if not keys:
+        raise ValueError(f"{path}: no API keys in the file (one per line)")
+    return keys
+
+
+def key_ok(given: str | None, keys: list[bytes]) -> bool:
+    """Whether ``given`` is one of ``keys``, compared in constant time (every key is
+    compared, whatever matches).
+
+    >>> key_ok("abc", [b"xyz", b"abc"]), key_ok(None, [b"abc"]), key_ok("ab", [b"abc"])
+    (True, False, False)
+    """
+    if not given:
+        return False
+    g = given.encode("utf-8", "surrogateescape")
+    ok = False
+    for k in keys:
+        ok |= hmac.compare_digest(g, k)
+    return ok
+
+
+@dataclass
+class Settings:
+    """What ``anpr serve`` was started with."""
+
+    workers: int = 1
+    queue: int = QUEUE
+    region: str | None = None
+    max_pixels: int = 60_000_000
+    max_bytes: int = MAX_BYTES
+    keys: list[bytes] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(settings: Settings):
+    """The ASGI app (FastAPI) for ``settings``; the reader pool starts with it."""
+    from .errors import require
+
+    fastapi = require("fastapi", "serve")
+    require("multipart", "serve")
+    prom = require("prometheus_client", "serve")
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse, Response
+    from starlette.exceptions import HTTPException
+
+    from . import __version__
+    from .batch import _mp_context, _worker_chunk, _worker_init
+
+    registry = prom.CollectorRegistry()
+    requests_total = prom.Counter("anpr_requests_total", "HTTP requests answered, by status", ["status"],
+                                  registry=registry)
+    read_seconds = prom.Histogram("anpr_read_seconds", "Time to read one photo (in a reader process)",
+                                  buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)
+    plates_total = prom.Counter("anpr_plates_read_total", "Plates read", registry=registry)
+    busy = prom.Gauge("anpr_photos_in_flight", "Photos being read or waiting for a reader", registry=registry)
+
+    state: dict[str, Any] = {"pool": None, "in_flight": 0}
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            settings.workers, mp_context=_mp_context(), initializer=_worker_init,
+            initargs=(_reading_function, (settings.region, settings.max_pixels), os.getpid()),
+        )
+
+    async def lifespan(app):
+        state["pool"] = new_pool()
+        loop = asyncio.get_running_loop()
+        # Start every reader now (each loads the models), not on the first requests.
+        warm = [loop.run_in_executor(state["pool"], _worker_chunk, []) for _ in range(settings.workers)]
+        await asyncio.gather(*warm)
+        yield
+        state["pool"].shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="anpr", version=__version__, lifespan=lifespan,
+                  description="Read vehicle number plates from photos.")
+
+    def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+        return JSONResponse({"error": " ".join(message.split())}, status_code=status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        messages = {404: f"no such path: {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+        return error(exc.status_code, messages.get(exc.status_code, str(exc.detail)), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error(400, f"bad request: {where}: {first.get('msg', 'invalid')}")
+
+    @app.middleware("http")
+    async def keys_and_counts(request: Request, call_next):
+        path = request.url.path
+        open_path = path == "/health" or path == "/" or path.startswith("/static/")
+        if settings.keys and not open_path:
+            auth = request.headers.get("authorization", "")
+            given = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("x-api-key")
+            if not key_ok(given, settings.keys):
+                response = error(401, "missing or wrong API key (send Authorization: Bearer KEY or X-API-Key: KEY)",
+                                 {"WWW-Authenticate": "Bearer"})
+                requests_total.labels("401").inc()
+                return response
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - never a traceback to the client
+            response = error(500, f"internal error ({type(exc).__name__})")
+        requests_total.labels(str(response.status_code)).inc()
+        return response
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok", "version": __version__, "workers": settings.workers,
+                "in_flight": state["in_flight"]}
+
+    @app.get("/metrics")
+    async def metrics():
+        return Response(prom.generate_latest(registry), media_type=prom.CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str):
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            return error(404, f"no such file: {name}")
+        return FileResponse(path)
+
+    async def body_within(request: Request) -> bytes | JSONResponse:
+        length = request.headers.get("content-length")
+        if length is not None:
+            try:
+                n = int(length)
+            except ValueError:
+                return error(400, "bad Content-Length")
+            if n > settings.max_bytes:
+                return error(413, f"upload of {n} bytes is over the limit of {settings.max_bytes} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_bytes:
+                return error(413, f"upload is over the limit of {settings.max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def flag(value: str | None) -> bool | None:
+        if value is None or value == "":
+            return False
+        v = value.strip().lower()
+        if v in ("1", "true", "yes", "on"):
+            return True
+        if v in ("0", "false", "no", "off"):
+            return False
+        return None
+
+    read_doc = {
+        "requestBody": {"content": {
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "image": {"type": "string", "format": "binary"},
+                "region": {"type": "string"}, "crop": {"type": "boolean"}}}},
+        }},
+        "parameters": [
+            {"name": "region", "in": "query", "schema": {"type": "string", "enum": ["us", "eu", "br"]}},
+            {"name": "crop", "in": "query", "schema": {"type": "boolean"}},
+        ],
+    }
+
+    @app.post("/v1/read", openapi_extra=read_doc,
+              summary="Read the plates in one photo",
+              description="The photo as the raw body (image/* or application/octet-stream) or as the "
+                          "multipart form field `image`. Answers the JSON record of `anpr read-plate --json`.")
+    async def read(request: Request):
+        from .decode import REGIONS_DIR
+
+        limit = settings.workers + settings.queue
+        if state["in_flight"] >= limit:
+            return error(503, f"all {settings.workers} readers are busy and {settings.queue} photos wait; retry later",
+                         {"Retry-After": "1"})
+        state["in_flight"] += 1
+        busy.inc()
+        try:
+            body = await body_within(request)
+            if isinstance(body, JSONResponse):
+                return body
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            region, crop, name = request.query_params.get("region"), request.query_params.get("crop"), "-"
+            if ctype == "multipart/form-data":
+                async def replay():
+                    return {"type": "http.request", "body": body, "more_body": False}
+
+                try:
+                    form = await Request(request.scope, replay).form(max_files=2, max_fields=10)
+                except Exception as exc:  # noqa: BLE001 - python-multipart's parse errors
+                    return error(400, f"bad multipart form: {exc}")
+                upload = form.get("image")
+                if upload is None or isinstance(upload, str):
+                    return error(400, "no file in the multipart field 'image'")
+                data = await upload.read()
+                name = upload.filename or "-"
+                region = form.get("region") or region
+                crop = form.get("crop") or crop
+            else:
+                # Any other type is the raw photo: curl's --data-binary sends it as a form
+                # type unless told; the content decides whether it is an image.
+                data = body
+            if not data:
+                return error(400, "no image: the body is empty")
+            if region is not None:
+                region = str(region).strip().lower() or None
+            if region is not None and not (REGIONS_DIR / f"{region}.json").is_file():
+                return error(400, f"unknown region {region!r}")
+            crop_flag = flag(crop if crop is None else str(crop))
+            if crop_flag is None:
+                return error(400, f"crop must be true or false, not {crop!r}")
+            t0 = time.perf_counter()
+            try:
+                (status, record), = await asyncio.get_running_loop().run_in_executor(
+                    state["pool"], _worker_chunk, [(data, name, region, crop_flag)])
+            except Exception as exc:  # noqa: BLE001 - a reader process died: start afresh, keep serving
+                from concurrent.futures.process import BrokenProcessPool
+
+                if isinstance(exc, BrokenProcessPool):
+                    state["pool"] = new_pool()
+                    return error(500, "the reader process died while reading this photo")
+                return error(500, f"internal error ({type(exc).__name__})")
+            read_seconds.observe(time.perf_counter() - t0)
+            if status != 200:
+                return error(status, record["error"] or "cannot read this image")
+            plates_total.inc(len(record["plates"]))
+            return JSONResponse(record)
+        finally:
+            state["in_flight"] -= 1
+            busy.dec()
+
+    return app
