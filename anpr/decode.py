@@ -9,7 +9,8 @@ formats are exhaustive, like Brazil's) may also drop a few spurious characters
 argmax when the pattern reading is nearly as likely. Without a region,
 `decode_formats` lets the formats of all regions settle only the digits read in
 place of a look-alike letter (1/I, 8/B, ...), and only when the reading as is
-fits no format at all.
+fits no format at all; `settle_o0` then writes each O/0 as letter or digit by the
+layouts real plates have (counted from labelled data into ``anpr/layouts.json``).
 
 Region file format::
 
@@ -379,3 +380,72 @@ def decode(probs: np.ndarray, region: str | None = None) -> Decoded:
         return plain
     text = "".join(CLASSES[c] for c in cls)
     return Decoded(text, p[keep, cls], tuple(keep), pat)
+
+
+def layout_of(text: str) -> str:
+    """``L`` for each letter, ``N`` for each digit.
+
+    >>> layout_of("ABC1234")
+    'LLLNNNN'
+    """
+    return "".join("N" if c.isdigit() else "L" for c in text)
+
+
+LAYOUTS_FILE = Path(__file__).resolve().parent / "layouts.json"
+MAX_O0 = 6
+"""Most O/0 glyphs in one reading that `settle_o0` weighs (2**6 variants)."""
+
+O0_RATIO = 3.0
+"""A layout replaces the one as read only when it is this many times as frequent."""
+
+
+@lru_cache(maxsize=None)
+def _layout_counts() -> dict[str, dict[str, int]]:
+    try:
+        counts = json.loads(LAYOUTS_FILE.read_text(encoding="utf-8"))["counts"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {r: c for r, c in counts.items() if c}
+
+
+def layout_frequency(layout: str, region: str | None = None) -> float:
+    """How often ``layout`` occurs among the labelled plates of ``region`` (averaged over
+    the regions when None), each count plus one, so that a layout never seen is rare
+    rather than impossible.
+
+    >>> layout_frequency("LLLNNNN", "br") > 0.9 > 0.01 > layout_frequency("NLLNNNN", "br")
+    True
+    """
+    counts = _layout_counts()
+    tables = [counts[region]] if region in counts else list(counts.values())
+    if not tables:
+        return 0.0
+    return float(np.mean([(t.get(layout, 0) + 1) / (sum(t.values()) + 1) for t in tables]))
+
+
+def settle_o0(text: str, region: str | None = None) -> str:
+    """Write each ``O``/``0`` of ``text`` as the letter or the digit so that the layout
+    is the most frequent one among the labelled plates (`layout_frequency`, from
+    ``anpr/layouts.json`` written by ``anpr count-formats``), if it is `O0_RATIO` times
+    as frequent as the layout as read.
+
+    Most fonts draw O and 0 alike, so the character model's choice between them is
+    close to a coin toss; the layouts of real plates are not.
+
+    >>> settle_o0("0KM0944", "br"), settle_o0("AB")
+    ('OKM0944', 'AB')
+    """
+    pos = [i for i, c in enumerate(text) if c in "O0"]
+    if not pos or len(pos) > MAX_O0 or not _layout_counts():
+        return text
+    as_read = layout_frequency(layout_of(text), region)
+    best, best_f = text, as_read
+    chars = list(text)
+    for bits in range(1 << len(pos)):
+        for j, i in enumerate(pos):
+            chars[i] = "O" if bits >> j & 1 else "0"
+        cand = "".join(chars)
+        f = layout_frequency(layout_of(cand), region)
+        if f > best_f:
+            best, best_f = cand, f
+    return best if best_f >= O0_RATIO * as_read else text

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region
+from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_o0
 from .geometry import iou
 from .normalize import CLASSES
 from .segment import Box, Segmentation, _med, cut_chars, find_segmentations, score_boxes
@@ -654,8 +654,10 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     if not cands:
         return None
     conf, s, d, _, score = max(cands, key=lambda c: c[0])
+    # The model cannot tell O from 0 in most fonts; the layouts of real plates can.
+    text = d.text if strict else settle_o0(d.text, region)
     chars = []
-    for ch, pr, k in zip(d.text, d.probs, d.keep):
+    for ch, pr, k in zip(text, d.probs, d.keep):
         x, y, w, h = s.boxes[k]
         if scale != 1.0:
             x, y = int(np.floor(x / scale)), int(np.floor(y / scale))
@@ -663,4 +665,4 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         chars.append((ch, float(pr), (x, y, w, h)))
     probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
     rows = [int(n) for n in _sub_rows(s.rows, list(d.keep))] or [len(d.keep)]
-    return PlateText(d.text, float(conf), chars, probs, score, d.pattern, rows)
+    return PlateText(text, float(conf), chars, probs, score, d.pattern, rows)

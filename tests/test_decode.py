@@ -166,3 +166,38 @@ def test_formats_of_one_region():
     assert D.decode_formats(m, region="eu").text == "RK776AI"
     assert D.decode_formats(m, region="br").text == "RK776A1"
     assert D.decode_formats(m).text == "RK776AI"
+
+
+def test_settle_o0_writes_the_layout_real_plates_have():
+    from anpr.decode import layout_frequency, settle_o0
+
+    assert settle_o0("0KM0944") == "OKM0944"           # LLLNNNN, not NLLNNNN
+    assert settle_o0("OKM0944") == "OKM0944"
+    assert settle_o0("ABCO123") == "ABC0123"           # a digit among the digits
+    assert settle_o0("ABC1234") == "ABC1234"           # nothing to settle
+    # a layout seen once is no reason to rewrite a plate (vanity plates are free text)
+    assert settle_o0("JX1000", "us") == "JX1000"
+    assert layout_frequency("LLLNNNN", "br") > layout_frequency("LLLNNNN", "eu")
+
+
+def test_count_formats_counts_only_the_fit_part(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from anpr.cli import main
+    from anpr.split import part_of
+
+    plates = [f"ABC{k:04d}" for k in range(60)] + [f"{k:03d}XYZ" for k in range(20)]
+    folder = tmp_path / "us"
+    folder.mkdir()
+    (folder / "labels.csv").write_text(
+        "image,plate,region\n" + "".join(f"{p}.png,{p},us\n{p}b.png,{p},us\n" for p in plates))
+    out = tmp_path / "layouts.json"
+    r = CliRunner().invoke(main, ["count-formats", str(folder), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    counts = json.loads(out.read_text())["counts"]["us"]
+    assert counts == {
+        "LLLNNNN": sum(part_of(p) == "fit" for p in plates[:60]),
+        "NNNLLL": sum(part_of(p) == "fit" for p in plates[60:]),
+    }

@@ -23,6 +23,7 @@ COMMANDS = {
     "read-video": "anpr.cli.video:read_video",
     "serve": "anpr.cli.serve:serve",
     "synth-plates": "anpr.train.plates_cli:synth_plates",
+    "count-formats": "anpr.train.formats:count_formats",
 }
 
 
