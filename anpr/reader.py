@@ -191,6 +191,20 @@ def _load_verifier(verifier: Any):
     raise ValueError(f"verifier must be None, False, a path or a Verifier, got {type(verifier).__name__}")
 
 
+def _load_glyphs(glyphs: Any):
+    from .glyphs import GlyphFinder, default_glyphs_path, load_glyph_finder
+
+    if glyphs is False:
+        return None
+    if isinstance(glyphs, GlyphFinder):
+        return glyphs
+    if glyphs is None:
+        return load_glyph_finder() if default_glyphs_path().is_file() else None
+    if isinstance(glyphs, (str, Path)):
+        return load_glyph_finder(glyphs)
+    raise ValueError(f"glyphs must be None, False, a path or a GlyphFinder, got {type(glyphs).__name__}")
+
+
 def _load_classifier(model: Any):
     from .classify import CharClassifier
 
@@ -224,6 +238,10 @@ class PlateReader:
         verifier (its thresholds read from the JSON file beside it), a loaded
         `~anpr.verify.Verifier`, or False for none: the cheap score alone then orders
         all candidates and `MIN_CONFIDENCE` and `MIN_BEST` decide what is reported.
+    glyphs : None, False, str, Path or anpr.glyphs.GlyphFinder
+        The learned glyph finder whose boxes are one more segmentation hypothesis:
+        None for the shipped one (when it ships), a path to an ONNX model, a loaded
+        `~anpr.glyphs.GlyphFinder`, or False for the connected-component segmenter alone.
 
     Notes
     -----
@@ -241,6 +259,7 @@ class PlateReader:
         max_reads: int = MAX_READS,
         min_best: float | None = None,
         verifier: Any = None,
+        glyphs: Any = None,
     ):
         from .decode import load_region
 
@@ -253,6 +272,7 @@ class PlateReader:
             raise ValueError(f"max_reads must be >= 1, got {max_reads}")
         self.classifier = _load_classifier(model)
         self.verifier = _load_verifier(verifier)
+        self.glyphs = _load_glyphs(glyphs)
         self.region = region
         # The verifier's file says which thresholds were chosen with it.
         conf = self.verifier.info if self.verifier is not None else {"min_confidence": MIN_CONFIDENCE, "min_best": MIN_BEST}
@@ -364,7 +384,7 @@ class PlateReader:
         h, w = img.shape[:2]
         if h < 4 or w < 4:
             return []
-        pt = recognize_plate(img, self.classifier, self.region)
+        pt = recognize_plate(img, self.classifier, self.region, self.glyphs)
         if pt is None:
             return []
         chars = [Char(ch, p, tuple(int(v) for v in b)) for ch, p, b in pt.chars]
@@ -426,7 +446,7 @@ class PlateReader:
             return None
         if plate_img.shape[1] < 8:
             return None
-        pt = recognize_plate(plate_img, self.classifier, self.region)
+        pt = recognize_plate(plate_img, self.classifier, self.region, self.glyphs)
         if debug is not None:
             debug[f"3-plate-{k}"] = plate_img
         if pt is None:

@@ -19,7 +19,7 @@ a sign or a headlight -- which may still yield a row of blobs -- scores low.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -120,6 +120,10 @@ classifying every such box; 0.7 loses 3 of the 6 crops gained)."""
 
 
 _O, _ZERO = CLASSES.index("O"), CLASSES.index("0")
+
+
+LEARNED = "learned"
+"""`Segmentation.polarity` of the glyph finder's hypothesis."""
 
 
 def _sure(probs: np.ndarray, text: str, lookalikes: bool = False) -> np.ndarray:
@@ -510,7 +514,8 @@ def _classify(classifier: ProbaClassifier, plate: np.ndarray, boxes: list[Box]) 
     return probs
 
 
-def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str | None = None) -> PlateText | None:
+def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str | None = None,
+                    glyphs: Any = None) -> PlateText | None:
     """Read one cropped, rectified plate.
 
     Parameters
@@ -527,6 +532,8 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         (`anpr.decode.decode_formats`); a region whose formats are not exhaustive
         (``strict: false``: eu, us) does the same with its own formats only; a strict
         one (br) fits the reading to its formats (`anpr.decode.decode`).
+    glyphs : anpr.glyphs.GlyphFinder, optional
+        The learned glyph finder; its boxes join the connected-component hypotheses.
 
     Returns
     -------
@@ -550,6 +557,12 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         for s in find_segmentations(a, HYPOTHESES)
         if MIN_CHARS <= len(s.boxes) <= MAX_CHARS + 2 and s.score >= MIN_SEGMENTATION_SCORE
     ]
+    if glyphs is not None:
+        # The learned finder's boxes are one more hypothesis: alone it reads fewer
+        # plates than beside the connected components (it learned from plates they cut).
+        found, _ = glyphs.find(a)
+        if MIN_CHARS <= len(found) <= MAX_CHARS:
+            segs.append(Segmentation(found, score_boxes(found, a.shape[0]), LEARNED, [len(found)]))
     segs += [j for s in segs for j in _joined(s, a.shape[0])]
     if not segs:
         return None
@@ -640,6 +653,10 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     frames |= {int(j) for p in pictures for j in np.flatnonzero(same[p])}
     for c in cands:
         for o in cands:
+            if o[1].polarity == LEARNED:
+                # The learned finder also marks crests and stickers between the groups
+                # as glyphs: its extra boxes are no evidence of a missing character.
+                continue
             extra = _extra_glyphs(c[3], o[3], same)
             if not extra or extra & frames:
                 continue

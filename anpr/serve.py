@@ -157,7 +157,7 @@ def create_app(settings: Settings):
         warm = [loop.run_in_executor(state["pool"], _worker_chunk, []) for _ in range(settings.workers)]
         await asyncio.gather(*warm)
         yield
-        state["pool"].shutdown(wait=False, cancel_futures=True)
+        state["pool"].shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(title="anpr", version=__version__, lifespan=lifespan,
                   description="Read vehicle number plates from photos.")

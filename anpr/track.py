@@ -292,9 +292,16 @@ class PlateTracker:
             used_r.add(i)
             used_t.add(j)
             self._open[j].add(readings[i], image)
+        placed = [readings[i] for i in used_r]
         for i, r in enumerate(readings):
-            if i not in used_r:
-                self._open.append(_Track(r, image))
+            if i in used_r:
+                continue
+            # A second, partial reading of a plate already read in this frame (the
+            # reader may report "855AP" beside "RK855AP") is no second vehicle.
+            if any(iou(tuple(r.box), tuple(q.box)) >= FOLLOW_IOU for q in placed):
+                continue
+            self._open.append(_Track(r, image))
+            placed.append(r)
         return closed
 
     def close(self) -> list[PlateEvent]:
@@ -306,7 +313,8 @@ class PlateTracker:
         for tr in self._open:
             (events if done(tr) else still).append(tr)
         self._open = still
-        out = [e for e in (self._event(tr) for tr in events) if e is not None]
+        everyone = events + still
+        out = [e for e in (self._event(tr) for tr in events if not _part_of_another(tr, everyone)) if e is not None]
         return sorted(out, key=lambda e: e.first_time_s)
 
     def _event(self, tr: _Track) -> PlateEvent | None:
@@ -329,6 +337,28 @@ class PlateTracker:
             source=self.source,
             image=image,
         )
+
+
+def _part_of_another(tr: _Track, tracks: list[_Track]) -> bool:
+    """Whether ``tr`` is a piece of a longer-seen vehicle: when the reader cuts one plate
+    in two for a few frames ("RK85" + "855AP"), the pieces start tracks of their own,
+    in the same place and time as the whole plate's, with texts inside its text."""
+    text = max(tr.votes, key=tr.votes.get)
+    x0 = min(r.box[0] for r in tr.readings)
+    x1 = max(r.box[0] + r.box[2] for r in tr.readings)
+    for other in tracks:
+        if other is tr or len(other.readings) <= len(tr.readings):
+            continue
+        if other.readings[0].time_s > tr.last.time_s or other.last.time_s < tr.readings[0].time_s:
+            continue
+        ox0 = min(r.box[0] for r in other.readings)
+        ox1 = max(r.box[0] + r.box[2] for r in other.readings)
+        if min(x1, ox1) - max(x0, ox0) < 0.5 * (x1 - x0):
+            continue
+        whole = max(other.votes, key=other.votes.get)
+        if text in whole or edit_distance(text, whole) <= MAX_EDITS:
+            return True
+    return False
 
 
 def _reading(p: Any, time_s: float, frame: int) -> Reading:

@@ -103,3 +103,16 @@ def test_bad_settings_are_refused():
     for kw in ({"gap_s": 0}, {"min_frames": 0}, {"min_confidence": 1.5}):
         with pytest.raises(ValueError):
             PlateTracker(**kw)
+
+
+def test_a_partial_second_reading_of_the_same_plate_is_no_second_vehicle():
+    frames = [[("RK855AP", 0.95, (100, 100, 120, 30)), ("855AP", 0.9, (140, 100, 80, 30))]] * 6
+    events = feed(PlateTracker(), frames)
+    assert [e.text for e in events] == ["RK855AP"]
+
+
+def test_a_plate_cut_in_two_for_a_few_frames_is_still_one_vehicle():
+    whole = [[("RK855AP", 0.95, (100, 100, 120, 30))]] * 10
+    cut = [[("RK85", 0.9, (100, 100, 70, 30)), ("855AP", 0.9, (140, 100, 80, 30))]] * 4
+    events = feed(PlateTracker(), whole + cut + whole)
+    assert [e.text for e in events] == ["RK855AP"]

@@ -24,6 +24,7 @@ COMMANDS = {
     "serve": "anpr.cli.serve:serve",
     "synth-plates": "anpr.train.plates_cli:synth_plates",
     "count-formats": "anpr.train.formats:count_formats",
+    "train-glyphs": "anpr.train.glyphs_cli:train_glyphs",
 }
 
 

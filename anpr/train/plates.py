@@ -1,6 +1,7 @@
 """Synthetic US plates with exact per-glyph boxes: the data engine's plate generator.
 
-A serial in a state-like format is drawn with a highway-gothic face (FHWA Series B-E
+A serial in a state-like format (or, for ``style="eu"``, a European layout on a white
+or yellow plate with the blue band) is drawn with a highway-gothic face (FHWA Series B-E
 from `roadgeek-fonts`, MIT, or OSP-DIN, OFL; both vendored in ``fonts/`` with their
 licences) onto a blank state plate (``../shared/data/templates/us``; a plain light
 plate when no templates are given), with an optional picture or hyphen between groups,
@@ -29,6 +30,18 @@ US_FORMATS = (
     "NLL NNNN", "LLLL NN", "NNNNNN", "NNNNNNN", "LLLNNNN", "NN NNNN", "NNNN LL",
 )
 """State-like serial layouts: ``L`` letter, ``N`` digit, space a gap between groups."""
+
+EU_FORMATS = (
+    "LL NNN LL", "LL NNNN LL", "NLN NNNN", "LLNN LLL", "LLL NNNN", "LL NN LL", "LLL NNN", "LL NNNNN",
+)
+"""European-like layouts (Croatian, Italian, French, Czech, British, German...)."""
+
+# Per style: plate size, serial cap height and centre (fractions of the height),
+# horizontal squeeze, and the share of the width the serial may fill.
+_STYLES = {
+    "us": {"size": (250, 125), "cap": (0.36, 0.5), "centre": (0.48, 0.58), "squeeze": (0.75, 1.0), "fill": 0.88},
+    "eu": {"size": (520, 112), "cap": (0.58, 0.7), "centre": (0.47, 0.53), "squeeze": (0.8, 1.0), "fill": 0.8},
+}
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
@@ -92,6 +105,30 @@ def _plain_background(rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _eu_background(rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """A white (or British yellow) plate with the blue EU band at the left; returns the
+    image and where the band ends."""
+    import cv2
+
+    w, h = _STYLES["eu"]["size"]
+    colour = (40, 200, 245) if rng.random() < 0.25 else (235, 238, 240)
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = np.clip(np.asarray(colour, np.float32) + rng.normal(0, 6, 3), 0, 255)
+    band = int(w * rng.uniform(0.07, 0.09))
+    img[:, :band] = np.clip(np.asarray((150, 60, 10), np.float32) + rng.normal(0, 10, 3), 0, 255)
+    c = (band // 2, int(h * 0.33))
+    for k in range(12):  # the ring of stars
+        t = 2 * np.pi * k / 12
+        cv2.circle(img, (int(c[0] + 0.3 * band * np.cos(t)), int(c[1] + 0.3 * band * np.sin(t))), 2,
+                   (0, 210, 250), -1)
+    code = "".join(rng.choice(list(_LETTERS), int(rng.integers(1, 3))))
+    cv2.putText(img, code, (int(band * 0.15), int(h * 0.85)), cv2.FONT_HERSHEY_SIMPLEX, band / 45, (250, 250, 250),
+                2, cv2.LINE_AA)
+    cv2.rectangle(img, (0, 0), (w - 1, h - 1), (30, 30, 30), int(rng.integers(1, 4)))
+    shade = np.linspace(rng.uniform(-20, 0), rng.uniform(0, 10), h)[:, None, None]
+    return np.clip(img + shade, 0, 255).astype(np.uint8), band
+
+
 def _ink_colour(band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Dark ink on a light band, light ink on a dark one (BGR)."""
     if band.mean() > 110:
@@ -138,7 +175,8 @@ def synth_plate(
     rng: np.random.Generator,
     templates: list[np.ndarray] | None = None,
     fonts: list[Path] | None = None,
-    layouts: tuple[str, ...] = US_FORMATS,
+    layouts: tuple[str, ...] | None = None,
+    style: str = "us",
 ) -> SynthPlate:
     """Draw one plate.
 
@@ -150,8 +188,10 @@ def synth_plate(
         Blank 250x125 BGR plates (`load_templates`); plain light plates when empty.
     fonts : list of path, optional
         TrueType faces; the vendored ones by default.
-    layouts : tuple of str
-        Serial layouts to draw from (see `US_FORMATS`).
+    layouts : tuple of str, optional
+        Serial layouts to draw from (default: `US_FORMATS` or `EU_FORMATS`).
+    style : {"us", "eu"}
+        A US plate on a blank state plate, or a European one with the blue band.
 
     Returns
     -------
@@ -168,13 +208,24 @@ def synth_plate(
     fonts = fonts or plate_fonts()
     if not fonts:
         raise ValueError(f"no fonts in {FONTS_DIR}")
-    bg = (templates[rng.integers(len(templates))].copy() if templates else _plain_background(rng))
+    if style not in _STYLES:
+        raise ValueError(f"style must be one of {sorted(_STYLES)}, got {style!r}")
+    st = _STYLES[style]
+    W, H = st["size"]
+    margin = int(0.04 * W)
+    if style == "eu":
+        bg, band = _eu_background(rng)
+        margin = band + int(0.02 * W)
+        layouts = layouts or EU_FORMATS
+    else:
+        bg = (templates[rng.integers(len(templates))].copy() if templates else _plain_background(rng))
+        layouts = layouts or US_FORMATS
     layout = layouts[rng.integers(len(layouts))]
     spaced = random_text(layout, rng)
     text = spaced.replace(" ", "")
     font = fonts[rng.integers(len(fonts))]
 
-    cap = int(PLATE_H * rng.uniform(0.36, 0.5))
+    cap = int(H * rng.uniform(*st["cap"]))
     mask, boxes, gaps = _draw_serial(spaced, font, cap, rng)
     boxes = [_tight(mask, b) for b in boxes]
     x0 = min(b[0] for b in boxes)
@@ -182,14 +233,15 @@ def synth_plate(
     y0 = min(b[1] for b in boxes)
     y1 = max(b[1] + b[3] for b in boxes)
     ink = mask[y0:y1, x0:x1].astype(np.float32) / 255.0
-    # Plate serials are condensed: squeeze to fit 88% of the plate width at most.
-    sx = min(rng.uniform(0.75, 1.0), 0.88 * PLATE_W / ink.shape[1])
+    # Plate serials are condensed: squeeze to fit the plate's text area at most.
+    room = min(st["fill"] * W, W - margin - int(0.03 * W))
+    sx = min(rng.uniform(*st["squeeze"]), room / ink.shape[1])
     ink = cv2.resize(ink, (max(1, round(ink.shape[1] * sx)), ink.shape[0]), interpolation=cv2.INTER_AREA)
     h, w = ink.shape
-    left = int(rng.integers(int(0.04 * PLATE_W), max(int(0.04 * PLATE_W) + 1, PLATE_W - w - int(0.04 * PLATE_W))))
-    top = int(np.clip(PLATE_H * rng.uniform(0.48, 0.58) - h / 2, 2, PLATE_H - h - 2))
+    left = int(rng.integers(margin, max(margin + 1, W - w - int(0.03 * W))))
+    top = int(np.clip(H * rng.uniform(*st["centre"]) - h / 2, 2, H - h - 2))
     band = bg[top:top + h, left:left + w]
-    colour = _ink_colour(band, rng)
+    colour = _ink_colour(band, rng) if style == "us" else np.clip(rng.normal(25, 10, 3), 0, 80).astype(np.float32)
     a = ink[:, :, None] * rng.uniform(0.85, 1.0)
     region = bg[top:top + h, left:left + w].astype(np.float32)
     bg[top:top + h, left:left + w] = np.clip(region * (1 - a) + colour * a, 0, 255).astype(np.uint8)
@@ -205,7 +257,86 @@ def synth_plate(
             pic = tuple(int(v) for v in rng.integers(0, 256, 3))
             r = min(h * rng.uniform(0.15, 0.3), gw * sx * 0.4)
             cv2.circle(bg, (cx, cy), max(2, int(r)), pic, -1, cv2.LINE_AA)
+    if style == "us":
+        _distract(bg, boxes, font, colour, rng)
+    else:
+        _distract_eu(bg, boxes, gaps, x0, sx, left, rng)
     return _photograph(bg, text, boxes, rng)
+
+
+def _distract_eu(img: np.ndarray, boxes: list, gaps: list, x0: int, sx: float, left: int,
+                 rng: np.random.Generator) -> None:
+    """Czech and Slovak plates carry two round inspection stickers between the groups;
+    many plates sit in a dealer frame with a line of small print."""
+    import cv2
+
+    h, w = img.shape[:2]
+    cap = int(np.median([b[3] for b in boxes]))
+    for gx, gw in gaps:
+        if rng.random() < 0.4:
+            cx = left + round((gx + gw / 2 - x0) * sx)
+            cy = boxes[0][1] + cap // 2
+            r = max(2, int(cap * rng.uniform(0.12, 0.17)))
+            cv2.rectangle(img, (cx - r - 2, cy - 2 * r - 3), (cx + r + 2, cy + 2 * r + 3), (225, 225, 225), -1)
+            for dy, col in ((-r - 1, (40, 40, 200)), (r + 1, (60, 160, 60))):
+                cv2.circle(img, (cx, cy + dy), r, tuple(int(v) for v in np.clip(rng.normal(col, 25), 0, 255)), -1)
+    if rng.random() < 0.4:
+        t = int(rng.integers(4, 12))
+        frame = tuple(int(v) for v in rng.integers(0, 70, 3))
+        cv2.rectangle(img, (0, 0), (w - 1, h - 1), frame, t)
+        if rng.random() < 0.6:
+            cv2.putText(img, "AUTO " + "".join(rng.choice(list(_LETTERS), 6)), (int(w * 0.2), h - 2),
+                        cv2.FONT_HERSHEY_SIMPLEX, max(0.3, t / 14), (200, 200, 200), 1, cv2.LINE_AA)
+
+
+def _small_text(img: np.ndarray, text: str, font_path: Path, x: int, y: int, height: int,
+                colour, vertical: bool = False) -> None:
+    """Draw ``text`` (stacked when ``vertical``) with its top-left corner at ``(x, y)``."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(font_path), max(6, int(height * 1.38)))
+    layer = Image.new("L", (img.shape[1], img.shape[0]), 0)
+    draw = ImageDraw.Draw(layer)
+    for k, c in enumerate(text):
+        pos = (x, y + k * int(height * 1.15)) if vertical else (x + k * int(height * 0.7), y)
+        x0, y0, _, _ = draw.textbbox(pos, c, font=font)
+        draw.text((2 * pos[0] - x0, 2 * pos[1] - y0), c, fill=255, font=font)
+    a = np.asarray(layer, np.float32)[:, :, None] / 255.0
+    img[:] = np.clip(img * (1 - a) + np.asarray(colour, np.float32) * a, 0, 255).astype(np.uint8)
+
+
+def _distract(img: np.ndarray, boxes: list, font: Path, colour, rng: np.random.Generator) -> None:
+    """What real plates carry besides the serial, none of it a serial glyph: small
+    stacked county or month letters beside the serial, registration stickers in the
+    corners, a dealer frame around the plate."""
+    import cv2
+
+    h, w = img.shape[:2]
+    cap = int(np.median([b[3] for b in boxes]))
+    left, right = boxes[0][0], boxes[-1][0] + boxes[-1][2]
+    if rng.random() < 0.35:  # stacked small letters/digits at one end
+        side_text = "".join(rng.choice(list(_LETTERS + _DIGITS), int(rng.integers(1, 3))))
+        sh = int(cap * rng.uniform(0.3, 0.45))
+        room_left, room_right = left - 4, w - right - 4
+        if max(room_left, room_right) > sh:
+            x = int(rng.integers(2, max(3, room_left - sh))) if room_left >= room_right else \
+                int(rng.integers(right + 3, max(right + 4, w - sh - 2)))
+            y = int(boxes[0][1] + rng.uniform(-0.1, 0.3) * cap)
+            _small_text(img, side_text, font, x, max(1, y), sh, colour, vertical=True)
+    if rng.random() < 0.35:  # a sticker in a top or bottom corner
+        sw, shh = int(w * rng.uniform(0.1, 0.18)), int(h * rng.uniform(0.12, 0.2))
+        x = int(rng.choice([rng.integers(3, 12), w - sw - int(rng.integers(3, 12))]))
+        y = int(rng.choice([rng.integers(3, 10), h - shh - int(rng.integers(3, 10))]))
+        sticker = tuple(int(v) for v in rng.integers(0, 256, 3))
+        cv2.rectangle(img, (x, y), (x + sw, y + shh), sticker, -1)
+        ink = (0, 0, 0) if sum(sticker) > 380 else (255, 255, 255)
+        _small_text(img, "".join(rng.choice(list(_DIGITS), 2)), font, x + 2, y + 2, max(6, shh - 6), ink)
+    if rng.random() < 0.3:  # a dealer frame
+        t = int(rng.integers(3, 9))
+        frame = tuple(int(v) for v in rng.integers(0, 80, 3))
+        cv2.rectangle(img, (0, 0), (w - 1, h - 1), frame, t)
+        if rng.random() < 0.5:
+            cv2.rectangle(img, (0, h - int(h * rng.uniform(0.1, 0.16))), (w - 1, h - 1), frame, -1)
 
 
 def _photograph(img: np.ndarray, text: str, boxes: list, rng: np.random.Generator) -> SynthPlate:
@@ -239,14 +370,19 @@ def _photograph(img: np.ndarray, text: str, boxes: list, rng: np.random.Generato
     return SynthPlate(img, text, tuple(new_boxes))
 
 
-def synth_plates(n: int, seed: int = 0, templates: list[np.ndarray] | None = None):
-    """Yield ``n`` plates drawn from ``seed`` (see `synth_plate`)."""
+def synth_plates(n: int, seed: int = 0, templates: list[np.ndarray] | None = None, eu_share: float = 0.0):
+    """Yield ``n`` plates drawn from ``seed`` (see `synth_plate`), a share ``eu_share``
+    of them European."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    if not 0.0 <= eu_share <= 1.0:
+        raise ValueError(f"eu_share must be in [0, 1], got {eu_share}")
     rng = np.random.default_rng(seed)
     fonts = plate_fonts()
     for _ in range(n):
-        yield synth_plate(rng, templates, fonts)
+        # Drawn only when asked for, so that US-only runs keep their random stream.
+        eu = eu_share > 0 and rng.random() < eu_share
+        yield synth_plate(rng, templates, fonts, style="eu" if eu else "us")
 
 
 def contact_sheet(plates: list[SynthPlate], cols: int = 6, width: int = 250) -> np.ndarray:
