@@ -43,23 +43,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .decode import merge_o0
+from .decode import edit_distance, merge_o0
 
 DETECT_IOU = 0.4
 """Overlap above which a returned plate is the labelled one."""
 
 REGION_KEYS = ("us", "eu", "br")
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def char_accuracy(read: str, label: str) -> float:

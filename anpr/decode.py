@@ -449,3 +449,18 @@ def settle_o0(text: str, region: str | None = None) -> str:
         if f > best_f:
             best, best_f = cand, f
     return best if best_f >= O0_RATIO * as_read else text
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance.
+
+    >>> edit_distance("7ABC123", "7A8C123"), edit_distance("ABC", "ABCD"), edit_distance("", "AB")
+    (1, 1, 2)
+    """
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

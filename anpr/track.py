@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .decode import edit_distance
 from .geometry import iou
 
 GAP_S = 1.5
@@ -102,21 +103,6 @@ class PlateEvent:
             "candidates": {k: round(float(v), 4) for k, v in self.candidates.items()},
             "source": self.source,
         }
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance.
-
-    >>> edit_distance("7ABC123", "7A8C123"), edit_distance("ABC", "ABCD"), edit_distance("", "AB")
-    (1, 1, 2)
-    """
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def vote(readings: Sequence[Reading]) -> tuple[str, float, dict[str, float]]:
