@@ -1,0 +1,45 @@
+"""CPU time of reading the 295 scenes and 298 check crops, for a side-by-side A/B.
+
+Run it alternately with two checkouts on PYTHONPATH, e.g. from outside the repository:
+
+    git worktree add /tmp/old <old-commit>
+    for r in 1 2 3; do
+      PYTHONPATH=/tmp/old python scripts/ab_speed.py; PYTHONPATH=. python scripts/ab_speed.py
+    done
+
+Prints one JSON line: seconds of CPU time for the scenes and for the crops.
+"""
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+
+from anpr.reader import PlateReader
+from anpr.split import part_of
+
+data = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "data"
+photos = [data / "scenes" / s / r["image"] for s in ("us", "eu", "br")
+          for r in csv.DictReader(open(data / "scenes" / s / "labels.csv"))]
+crops = [data / "plates/us" / r["image"] for r in csv.DictReader(open(data / "plates/us/labels.csv"))
+         if part_of(r["plate"]) == "check"]
+crops += [data / "plates/br" / r["image"] for r in csv.DictReader(open(data / "plates/br/labels.csv"))
+          if part_of(r["plate"]) == "check"][:200]
+imgs = [cv2.imread(str(p)) for p in photos]
+cimgs = [cv2.imread(str(p)) for p in crops]
+reader = PlateReader()
+reader.read(imgs[0])
+t0 = time.process_time()
+for i in imgs:
+    reader.read(i)
+t1 = time.process_time()
+for c in cimgs:
+    reader.read_crop(c)
+t2 = time.process_time()
+import anpr  # noqa: E402
+
+print(json.dumps({"anpr": str(Path(anpr.__file__).parent), "scenes_s": round(t1 - t0, 2),
+                  "crops_s": round(t2 - t1, 2), "n_scenes": len(imgs), "n_crops": len(cimgs)}))
