@@ -224,3 +224,31 @@ def test_sigterm_closes_open_tracks_and_writes_their_events(camera):
     assert proc.returncode == 130, err
     assert [e["text"] for e in events] == ["520MRK", "PJU2853"]
     assert "Traceback" not in err
+
+
+def test_reconnect_reopens_a_stream_that_drops(photos):
+    """The camera ends its stream after one pass; --reconnect opens it again."""
+    import threading
+
+    import anpr
+
+    frames = [f for p in photos[:1] for f in approach(p, 15, SIZE)]
+    stream = MjpegStream(frames, fps=10)
+    stop = threading.Event()
+    events = []
+    try:
+        def run():
+            events.extend(e.to_dict() for e in anpr.read_video(stream.url, reconnect=True, stop=stop, gap_s=0.5))
+
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + 30
+        while stream.connections < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        stop.set()
+        t.join(30)
+    finally:
+        stream.close()
+    assert stream.connections >= 2
+    assert events and {e["text"] for e in events} == {"520MRK"}
