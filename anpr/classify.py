@@ -98,6 +98,35 @@ def open_onnx(path: Path, threads: int = 1, backend: str = "auto"):
     return _OrtBackend(path, threads) if use_ort else _DnnBackend(path, threads)
 
 
+def open_side_model(path: str | Path | None, default: Path, kind: str, probe: np.ndarray,
+                    out_size: int, expected: str, threads: int = 1):
+    """Load one of the small models beside the character model (the plate verifier, the
+    glyph finder): ``(path, backend, info)``, ``info`` being the JSON file beside it
+    (thresholds chosen with the model; ``{}`` when absent).
+
+    Raises
+    ------
+    ModelError
+        When the file is missing, unreadable, or its output for ``probe`` does not have
+        ``out_size`` values (``expected`` names the shape in the message).
+    """
+    import json
+
+    chosen = Path(default if path is None else path)
+    hint = "; reinstall anpr or run `git checkout models/` to get the default back" if path is None else ""
+    if not chosen.is_file():
+        raise ModelError(f"{chosen}: {kind} model file not found{hint}")
+    try:
+        backend = open_onnx(chosen, threads)
+        out = np.asarray(backend.run(probe))
+    except Exception as exc:  # noqa: BLE001 - both runtimes raise their own types
+        raise ModelError(f"{chosen}: not a usable {kind} model ({first_line(exc)}){hint}") from None
+    if out.size != out_size:
+        raise ModelError(f"{chosen}: {kind} model outputs shape {out.shape}, expected {expected}{hint}")
+    card = chosen.with_suffix(".json")
+    return chosen, backend, (json.loads(card.read_text()) if card.is_file() else {})
+
+
 class CharClassifier:
     """Recognize single characters (``0-9A-Z``) with the CNN.
 

@@ -400,12 +400,13 @@ O0_RATIO = 3.0
 
 
 @lru_cache(maxsize=None)
-def _layout_counts() -> dict[str, dict[str, int]]:
+def _layout_counts() -> dict[str, tuple[dict[str, int], int]]:
+    """Per region: the layout counts and their total."""
     try:
         counts = json.loads(LAYOUTS_FILE.read_text(encoding="utf-8"))["counts"]
     except (OSError, ValueError, KeyError):
         return {}
-    return {r: c for r, c in counts.items() if c}
+    return {r: (c, sum(c.values())) for r, c in counts.items() if c}
 
 
 def layout_frequency(layout: str, region: str | None = None) -> float:
@@ -420,7 +421,7 @@ def layout_frequency(layout: str, region: str | None = None) -> float:
     tables = [counts[region]] if region in counts else list(counts.values())
     if not tables:
         return 0.0
-    return float(np.mean([(t.get(layout, 0) + 1) / (sum(t.values()) + 1) for t in tables]))
+    return float(np.mean([(t.get(layout, 0) + 1) / (total + 1) for t, total in tables]))
 
 
 def settle_o0(text: str, region: str | None = None) -> str:

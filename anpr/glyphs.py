@@ -16,13 +16,11 @@ with exact glyph boxes and on real plates labelled automatically) and its thresh
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
 
 INPUT_H, INPUT_W = 48, 144
 """Size every plate is resized to (whatever its aspect: the CNN learns the squeeze)."""
@@ -144,21 +142,11 @@ class GlyphFinder:
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1):
-        from .classify import first_line, open_onnx
+        from .classify import open_side_model
 
-        self.path = Path(default_glyphs_path() if path is None else path)
-        hint = "; reinstall anpr or run `git checkout models/` to get the default back" if path is None else ""
-        if not self.path.is_file():
-            raise ModelError(f"{self.path}: glyph model file not found{hint}")
-        try:
-            self.backend = open_onnx(self.path, threads)
-            out = np.asarray(self.backend.run(np.zeros((1, INPUT_H, INPUT_W, 1), np.float32)))
-        except Exception as exc:  # noqa: BLE001 - both runtimes raise their own types
-            raise ModelError(f"{self.path}: not a usable glyph model ({first_line(exc)}){hint}") from None
-        if out.size != COLUMNS * 5:
-            raise ModelError(f"{self.path}: glyph model outputs shape {out.shape}, expected (N, {COLUMNS}, 5){hint}")
-        card = self.path.with_suffix(".json")
-        self.info = json.loads(card.read_text()) if card.is_file() else {}
+        probe = np.zeros((1, INPUT_H, INPUT_W, 1), np.float32)
+        self.path, self.backend, self.info = open_side_model(
+            path, default_glyphs_path(), "glyph", probe, COLUMNS * 5, f"(N, {COLUMNS}, 5)", threads)
         self.threshold = float(self.info.get("threshold", THRESHOLD))
 
     def columns(self, plates: list[np.ndarray]) -> np.ndarray:

@@ -651,12 +651,11 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     same = _same_glyph(unique)
     # Another hypothesis cuts the same emblem or piece a few pixels apart: no glyph either.
     frames |= {int(j) for p in pictures for j in np.flatnonzero(same[p])}
+    # The learned finder also marks crests and stickers between the groups as glyphs:
+    # its readings are no evidence of a missing character.
+    witnesses = [o for o in cands if o[1].polarity != LEARNED]
     for c in cands:
-        for o in cands:
-            if o[1].polarity == LEARNED:
-                # The learned finder also marks crests and stickers between the groups
-                # as glyphs: its extra boxes are no evidence of a missing character.
-                continue
+        for o in witnesses:
             extra = _extra_glyphs(c[3], o[3], same)
             if not extra or extra & frames:
                 continue

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .decode import load_region
 from .errors import ImageError
 
 STATIC = Path(__file__).with_name("static")
@@ -56,12 +57,13 @@ def _reading_function(default_region: str | None, max_pixels: int):
             readers[region] = PlateReader(region=region)
         t0 = time.perf_counter()
         try:
-            load_image(data, max_pixels=max_pixels, name=name)  # the one check that decides 422
+            image = load_image(data, max_pixels=max_pixels, name=name)  # what decides 422
         except ImageError as exc:
             return 422, make_record(name, None, None, [], t0, error=" ".join(str(exc).split()))
         except Exception as exc:  # noqa: BLE001 - a bug, not the upload's fault
             return 500, make_record(name, None, None, [], t0, error=unexpected_message(name, exc))
-        record = read_record(readers[region], data, name, crop=crop, max_pixels=max_pixels)
+        record = read_record(readers[region], image, name, crop=crop, max_pixels=max_pixels)
+        record["time_ms"] = round((time.perf_counter() - t0) * 1e3, 1)  # decoding included
         return (500 if record["error"] else 200), record
 
     return read
@@ -261,8 +263,6 @@ def create_app(settings: Settings):
               description="The photo as the raw body (image/* or application/octet-stream) or as the "
                           "multipart form field `image`. Answers the JSON record of `anpr read-plate --json`.")
     async def read(request: Request):
-        from .decode import REGIONS_DIR
-
         limit = settings.workers + settings.queue
         if state["in_flight"] >= limit:
             return error(503, f"all {settings.workers} readers are busy and {settings.queue} photos wait; retry later",
@@ -298,8 +298,11 @@ def create_app(settings: Settings):
                 return error(400, "no image: the body is empty")
             if region is not None:
                 region = str(region).strip().lower() or None
-            if region is not None and not (REGIONS_DIR / f"{region}.json").is_file():
-                return error(400, f"unknown region {region!r}")
+            if region is not None:
+                try:
+                    load_region(region)
+                except ValueError as exc:
+                    return error(400, str(exc))
             crop_flag = flag(crop if crop is None else str(crop))
             if crop_flag is None:
                 return error(400, f"crop must be true or false, not {crop!r}")

@@ -28,14 +28,12 @@ Examples
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .errors import ModelError
 
 PATCH_H, PATCH_W = 32, 96
 """Size of the context patch the CNN sees."""
@@ -138,21 +136,11 @@ class Verifier:
     """
 
     def __init__(self, path: str | Path | None = None, *, threads: int = 1):
-        from .classify import first_line, open_onnx
+        from .classify import open_side_model
 
-        self.path = Path(default_verifier_path() if path is None else path)
-        hint = "; reinstall anpr or run `git checkout models/` to get the default back" if path is None else ""
-        if not self.path.is_file():
-            raise ModelError(f"{self.path}: verifier model file not found{hint}")
-        try:
-            self.backend = open_onnx(self.path, threads)
-            out = self.backend.run(np.zeros((1, PATCH_H, PATCH_W, 1), np.float32))
-        except Exception as exc:  # noqa: BLE001 - both runtimes raise their own types
-            raise ModelError(f"{self.path}: not a usable verifier model ({first_line(exc)}){hint}") from None
-        if np.size(out) != 1:
-            raise ModelError(f"{self.path}: verifier outputs shape {np.shape(out)}, expected (N, 1){hint}")
-        card = self.path.with_suffix(".json")
-        self.info = json.loads(card.read_text()) if card.is_file() else {}
+        probe = np.zeros((1, PATCH_H, PATCH_W, 1), np.float32)
+        self.path, self.backend, self.info = open_side_model(
+            path, default_verifier_path(), "verifier", probe, 1, "(N, 1)", threads)
 
     def predict(self, patches: np.ndarray) -> np.ndarray:
         """Plate probability ``(N,)`` of gray context patches ``(N, PATCH_H, PATCH_W)``."""

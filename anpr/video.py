@@ -195,7 +195,7 @@ class VideoFrames:
 
 
 def read_video(
-    source: str | Path | int,
+    source: "str | Path | int | VideoFrames",
     *,
     fps: float = DEFAULT_FPS,
     reader: Any = None,
@@ -212,8 +212,9 @@ def read_video(
 
     Parameters
     ----------
-    source : str, path or int
-        Video file, stream URL or camera index (see `VideoFrames`).
+    source : str, path, int or VideoFrames
+        Video file, stream URL or camera index, or one already opened as `VideoFrames`
+        (its own ``fps``, ``reconnect`` and ``stop`` then apply).
     fps : float
         Frames read per second of video (0: all).
     reader : PlateReader, optional
@@ -235,7 +236,7 @@ def read_video(
         (or Ctrl-C) are yielded first: the open tracks are closed and reported, then
         the error is raised.
     """
-    frames = VideoFrames(source, fps, reconnect=reconnect, stop=stop)
+    frames = source if isinstance(source, VideoFrames) else VideoFrames(source, fps, reconnect=reconnect, stop=stop)
     if reader is None:
         from .reader import PlateReader
 

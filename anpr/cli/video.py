@@ -173,11 +173,10 @@ def _run(source, fps, kwargs, as_json, snapshots, annotate, hook, gap, min_frame
     from ..reader import PlateReader
     from ..video import VideoFrames, read_video
 
+    # Opened before the models load, to fail early; its length sizes the progress bar.
+    frames = VideoFrames(source, fps, reconnect=reconnect, stop=stop)
+    total = frames.frame_count
     reader = PlateReader(**kwargs)
-    # Opened here once to fail early, and for the progress bar's length.
-    probe = VideoFrames(source, fps)
-    total = probe.frame_count
-    probe.close()
     writer: dict[str, Any] = {}
     bar = None
     if progress and total:
@@ -196,9 +195,9 @@ def _run(source, fps, kwargs, as_json, snapshots, annotate, hook, gap, min_frame
     if snap_dir is not None:
         snap_dir.mkdir(parents=True, exist_ok=True)
     try:
-        for event in read_video(source, fps=fps, reader=reader, gap_s=gap, min_frames=min_frames,
+        for event in read_video(frames, reader=reader, gap_s=gap, min_frames=min_frames,
                                 min_confidence=min_confidence, keep_frames=snap_dir is not None,
-                                reconnect=reconnect, on_frame=on_frame, stop=stop):
+                                on_frame=on_frame):
             record = event.to_dict()
             if as_json:
                 click.echo(json.dumps(record))
