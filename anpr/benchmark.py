@@ -43,13 +43,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .decode import edit_distance, merge_o0
+from .decode import available_regions, edit_distance, merge_o0
 
 DETECT_IOU = 0.4
 """Overlap above which a returned plate is the labelled one."""
-
-REGION_KEYS = ("us", "eu", "br")
-
 
 def char_accuracy(read: str, label: str) -> float:
     """``1 - edit distance / len(label)``, O/0 merged, floored at 0.
@@ -124,7 +121,7 @@ def _region_for(folder: Path, region: str | None) -> str | None:
     if region != "auto":
         return region
     name = Path(folder).resolve().name.lower()
-    return name if name in REGION_KEYS else None
+    return name if name in available_regions() else None
 
 
 def score_scene(plates: list, label_box: Sequence[int], label: str) -> dict:

@@ -452,6 +452,35 @@ def settle_o0(text: str, region: str | None = None) -> str:
     return best if best_f >= O0_RATIO * as_read else text
 
 
+def format_of(text: str, region: str | None = None) -> tuple[str, str] | None:
+    """The region format ``text`` fits: ``(region key, pattern)``, or None.
+
+    With ``region``, that region's first pattern that ``text`` fits. Without, among the
+    regions with a pattern that fits, the one where the text's layout is most frequent
+    among labelled plates (`layout_frequency`): ``LLLNNNN`` fits the Brazilian, US and
+    European patterns but is nearly every Brazilian plate and a few of the others.
+
+    >>> format_of("ABC1234"), format_of("AB123CD", "eu"), format_of("A1B2")
+    (('br', 'LLLNNNN'), ('eu', 'LLNNNLL'), None)
+    >>> format_of("ABC1234", "us"), format_of("AB1234C", "br")
+    (('us', 'LLLNNNN'), None)
+    """
+    ids = [CLASSES.index(c) for c in text if c in CLASSES]
+    if not ids or len(ids) != len(text):
+        return None
+    best = None
+    for key in [region] if region is not None else available_regions():
+        r = load_region(key)
+        fit = next((p for p, m in zip(r.patterns, r.masks)
+                    if len(m) == len(ids) and m[np.arange(len(ids)), ids].all()), None)
+        if fit is None:
+            continue
+        f = layout_frequency(layout_of(text), key)
+        if best is None or f > best[0]:
+            best = (f, key, fit)
+    return None if best is None else (best[1], best[2])
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance.
 

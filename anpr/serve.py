@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .decode import load_region
+from .decode import available_regions, load_region
 from .errors import ImageError
 
 STATIC = Path(__file__).with_name("static")
@@ -253,7 +253,7 @@ def create_app(settings: Settings):
                 "region": {"type": "string"}, "crop": {"type": "boolean"}}}},
         }},
         "parameters": [
-            {"name": "region", "in": "query", "schema": {"type": "string", "enum": ["us", "eu", "br"]}},
+            {"name": "region", "in": "query", "schema": {"type": "string", "enum": available_regions()}},
             {"name": "crop", "in": "query", "schema": {"type": "boolean"}},
         ],
     }

@@ -94,7 +94,7 @@ def _check_read_plate_output(stdout: str, stderr: str, inputs: dict[str, str | N
         mine_err = [line for line in err_lines if line.startswith(path + ": error: ")]
         if error is None:
             assert len(mine_out) == 1 and not mine_err, (path, mine_out, mine_err)
-            assert re.fullmatch(re.escape(path) + r": (no plate found|\S+  \(\d\.\d\d\)(, \S+  \(\d\.\d\d\))*)", mine_out[0])
+            assert re.fullmatch(re.escape(path) + r": (no plate found|\S+  \(\d\.\d\d(, \w+ format)?\)(, \S+  \(\d\.\d\d(, \w+ format)?\))*)", mine_out[0])
         else:
             assert len(mine_err) == 1 and not mine_out, (path, mine_out, mine_err)
             assert re.search(error, mine_err[0]), (error, mine_err[0])

@@ -120,6 +120,31 @@ def test_plate_crops_are_tested_exactly_on_the_check_part():
     assert 20 < sum(tested) < 60
 
 
+def test_scene_folders_give_their_plates_cut_at_the_boxes(tmp_path):
+    scenes = tmp_path / "scenes" / "zz"
+    scenes.mkdir(parents=True)
+    photo = np.full((200, 300, 3), 90, np.uint8)
+    photo[100:130, 50:150] = 250  # the plate: 100 x 30 at (50, 100)
+    cv2.imwrite(str(scenes / "car.png"), photo)
+    (scenes / "labels.csv").write_text("image,x,y,w,h,plate\ncar.png,50,100,100,30,AB-12\n")
+    [(path, img, text)] = list(ds.labelled_plates(scenes))
+    m = ds.SCENE_MARGIN
+    assert path.name == "car.png" and text == "AB12"
+    assert img.shape[:2] == (30 + 2 * round(30 * m), 100 + 2 * round(100 * m))
+    assert img[img.shape[0] // 2, img.shape[1] // 2].tolist() == [250, 250, 250]
+    assert ds.plate_source(scenes) == "scenes/zz" and ds.plate_source(tmp_path / "x") == "plates/x"
+    from anpr.split import part_of
+
+    assert list(ds.labelled_plates(scenes, part=part_of("AB12")))
+    assert not list(ds.labelled_plates(scenes, part="fit" if part_of("AB12") == "check" else "check"))
+
+
+def test_real_scene_plates_feed_the_character_set(data_dir):
+    data, stats = ds.plate_crops(data_dir / "scenes" / "br")
+    assert stats["plates"] == 76 and stats["kept"] > 50 and set(data.sources) == {"scenes/br"}
+    assert all(g.startswith("plate:scenes/br:") for g in data.groups)
+
+
 def test_plate_labels_need_csv(tmp_path):
     with pytest.raises(ValueError, match="labels.csv"):
         ds.read_plate_labels(tmp_path)

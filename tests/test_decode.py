@@ -201,3 +201,16 @@ def test_count_formats_counts_only_the_fit_part(tmp_path):
         "LLLNNNN": sum(part_of(p) == "fit" for p in plates[:60]),
         "NNNLLL": sum(part_of(p) == "fit" for p in plates[60:]),
     }
+
+
+def test_format_of_names_the_region_whose_format_fits():
+    assert D.format_of("PJU2853") == ("br", "LLLNNNN")        # nearly every Brazilian plate
+    assert D.format_of("PJU2853", "us") == ("us", "LLLNNNN")  # the given region's
+    assert D.format_of("RK855AP") == ("eu", "LLNNNLL")
+    assert D.format_of("AB12CD3", "br") is None                # fits none of br's
+    assert D.format_of("Q") is None
+    assert D.format_of("") is None
+    # every region named is one whose file has that pattern
+    for text in ("5VDA555", "AB123CD", "ABC1D23", "520MRK", "ABC123"):
+        key, pattern = D.format_of(text)
+        assert pattern in D.load_region(key).patterns and D.layout_of(text) == pattern

@@ -41,3 +41,15 @@ def test_samples_with_their_region(samples_dir):
         reader = readers.setdefault(region, PlateReader(region=region))
         texts = [p.text for p in reader.read(samples_dir / r["image"])]
         assert r["plate"] in texts, (r["image"], region, texts)
+
+
+def test_samples_say_which_region_format_they_fit(samples_dir):
+    """Without --region the record names the region whose format the text fits; the
+    samples' file names say their region."""
+    from anpr import PlateReader
+
+    reader = PlateReader()
+    for r in _samples(samples_dir):
+        plate = reader.read(samples_dir / r["image"])[0]
+        assert plate.format is not None and plate.format[0] == r["image"].split("-")[0], (r["image"], plate.format)
+        assert plate.to_dict()["format"] == {"region": plate.format[0], "pattern": plate.format[1]}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import click
@@ -22,7 +23,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-REGIONS = ("us", "eu", "br")
+REGIONS = tuple(sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "regions").glob("*.json")))
+"""Region keys with a format file in ``anpr/regions`` (as `anpr.decode.available_regions`,
+without importing NumPy on the CLI's start-up path)."""
 
 DEFAULT_MAX_MEGAPIXELS = 60.0  # = anpr.images.DEFAULT_MAX_PIXELS / 1e6, without importing numpy
 
@@ -32,7 +35,7 @@ def region_option(f: Callable) -> Callable:
         "--region",
         type=click.Choice(REGIONS, case_sensitive=False),
         default=None,
-        help="Plate format to expect (us, eu or br); default: any.",
+        help="Plate formats to expect (anpr/regions/<key>.json); default: any.",
     )(f)
 
 

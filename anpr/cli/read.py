@@ -109,13 +109,21 @@ def format_line(record: dict) -> str:
 
     >>> format_line({"image": "a.jpg", "plates": [{"text": "AB12", "confidence": 0.973}]})
     'a.jpg: AB12  (0.97)'
+    >>> format_line({"image": "c.jpg", "plates": [{"text": "ABC1234", "confidence": 0.9,
+    ...              "format": {"region": "br", "pattern": "LLLNNNN"}}]})
+    'c.jpg: ABC1234  (0.90, br format)'
     >>> format_line({"image": "b.jpg", "plates": []})
     'b.jpg: no plate found'
     """
     plates = record["plates"]
     if not plates:
         return f"{record['image']}: no plate found"
-    return f"{record['image']}: " + ", ".join(f"{p['text']}  ({p['confidence']:.2f})" for p in plates)
+    return f"{record['image']}: " + ", ".join(_plate_words(p) for p in plates)
+
+
+def _plate_words(plate: dict) -> str:
+    fmt = plate.get("format")
+    return f"{plate['text']}  ({plate['confidence']:.2f}{', ' + fmt['region'] + ' format' if fmt else ''})"
 
 
 def _read_one(

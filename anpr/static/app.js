@@ -57,7 +57,7 @@ async function show(file, record) {
     const text = document.createElement("span");
     text.className = "text";
     text.textContent = p.text;
-    item.append(text, " " + p.confidence.toFixed(2) + (p.region ? " (" + p.region + ")" : ""));
+    item.append(text, " " + p.confidence.toFixed(2) + (p.format ? " (" + p.format.region + " " + p.format.pattern + ")" : ""));
     item.style.borderLeft = "6px solid " + color;
     item.style.paddingLeft = "0.5rem";
     list.append(item);

@@ -106,7 +106,8 @@ def _summary(name: str, x: np.ndarray, data) -> None:
 @click.option("--out", default="models", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for chars.keras, chars.onnx, figures and MODEL_CARD.md.")
 @click.option("--plates", multiple=True, type=_DIR,
-              help="Folder of plate images + labels.csv (image,plate); crops are cut with anpr.segment.")
+              help="Folder of plate images + labels.csv (image,plate), or a scene folder (image,x,y,w,h,plate: "
+                   "plates cut out at their boxes); crops are cut with anpr.segment.")
 @click.option("--epochs", default=40, show_default=True, help="Maximum epochs (early stopping ends sooner).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--synthetic", default=0, show_default=True, help="Synthetic font glyphs to add to training.")

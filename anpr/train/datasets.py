@@ -21,7 +21,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -185,18 +185,69 @@ def load_class_folders(root: str | Path, *, prefix: str = "") -> CharSet:
     return out
 
 
+SCENE_MARGIN = 0.04
+"""Share of a scene plate box's width and height added on each side when the plate is
+cut out of its photo: the labelled boxes are tight, and the reader's rectified plates
+keep a thin border that the segmenter expects."""
+
+
 def read_plate_labels(folder: str | Path) -> list[tuple[Path, str]]:
     """``(image path, text)`` pairs from ``folder/labels.csv`` (``image,plate,...``)."""
+    return [(path, text) for path, text, _ in _plate_rows(folder)]
+
+
+def _plate_rows(folder: str | Path) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
     folder = Path(folder)
     csv_path = folder / "labels.csv"
     if not csv_path.exists():
         raise ValueError(f"{csv_path}: missing (expected columns image,plate)")
     rows = []
     with open(csv_path, newline="") as fh:
-        for row in csv.DictReader(fh):
+        reader = csv.DictReader(fh)
+        if "image" not in (reader.fieldnames or []) or "plate" not in (reader.fieldnames or []):
+            raise ValueError(f"{csv_path}: expected columns image,plate (and x,y,w,h for scenes)")
+        scene = {"x", "y", "w", "h"} <= set(reader.fieldnames or [])
+        for row in reader:
             text = "".join(ch for ch in row["plate"].upper() if ch.isalnum())
-            rows.append((folder / row["image"], text))
+            box = tuple(int(round(float(row[k]))) for k in "xywh") if scene else None
+            rows.append((folder / row["image"], text, box))
     return rows
+
+
+def labelled_plates(folder: str | Path, part: str | None = None) -> Iterator[tuple[Path, np.ndarray, str]]:
+    """``(path, plate image, text)`` of every readable labelled plate in ``folder``.
+
+    ``folder`` is a plate-crop folder (``labels.csv``: ``image,plate``) or a scene folder
+    (``image,x,y,w,h,plate``), whose plates are cut out of the photos at their labelled
+    boxes plus `SCENE_MARGIN`. ``part`` (``"fit"``/``"check"``) keeps only the plates of
+    that `anpr.split` part (grouped by the plate text).
+    """
+    import cv2
+
+    from ..split import part_of
+
+    for path, text, box in _plate_rows(folder):
+        if part is not None and (not text or part_of(text) != part):
+            continue
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        if box is not None:
+            x, y, w, h = box
+            mx, my = round(w * SCENE_MARGIN), round(h * SCENE_MARGIN)
+            H, W = img.shape[:2]
+            x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(W, x + w + mx), min(H, y + h + my)
+            img = img[y0:y1, x0:x1]
+        if img.shape[0] >= 8 and img.shape[1] >= 8:
+            yield path, img, text
+
+
+def plate_source(folder: str | Path) -> str:
+    """``plates/us`` for ``.../plates/us`` and ``scenes/us`` for ``.../scenes/us``: the
+    parent folder's name when it says which kind, else ``plates``."""
+    folder = Path(folder)
+    kind = folder.parent.name if folder.parent.name in ("plates", "scenes") else "plates"
+    return f"{kind}/{folder.name}"
 
 
 def plate_crops(
@@ -216,11 +267,11 @@ def plate_crops(
     Parameters
     ----------
     folder : path
-        Folder with plate images and ``labels.csv``.
+        A plate-crop or scene folder (see `labelled_plates`).
     segment, cut : callables
         Default to `anpr.segment.segment_plate` and `anpr.segment.cut_chars`.
     source : str
-        Source name; defaults to ``plates/<folder name>``.
+        Source name; defaults to `plate_source`.
     progress : callable
         Called with 1 after each plate.
 
@@ -229,23 +280,18 @@ def plate_crops(
     (CharSet, dict)
         The crops and ``{"plates", "kept", "crops"}`` counts.
     """
-    import cv2
-
     if segment is None or cut is None:
         from .. import segment as seg
 
         segment = segment or seg.segment_plate
         cut = cut or seg.cut_chars
-    folder = Path(folder)
-    source = source or f"plates/{folder.name}"
+    source = source or plate_source(folder)
     out = CharSet()
-    stats = {"plates": 0, "kept": 0, "crops": 0}
-    for path, text in read_plate_labels(folder):
-        stats["plates"] += 1
+    stats = {"plates": len(read_plate_labels(folder)), "kept": 0, "crops": 0}
+    for path, img, text in labelled_plates(folder):
         if progress:
             progress(1)
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None or not text or any(ch not in CLASSES for ch in text):
+        if not text or any(ch not in CLASSES for ch in text):
             continue
         try:
             boxes = segment(img)

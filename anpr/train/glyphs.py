@@ -4,7 +4,8 @@ Examples are plates with one box per serial glyph:
 
 * synthetic US and European plates (`anpr.train.plates`): exact boxes, with the
   stickers, frames, pictures, hyphens and small county letters that are no glyphs;
-* real plates of labelled folders (``labels.csv``: image,plate), *fit* part only
+* real plates of labelled folders (plate crops ``image,plate`` or scenes
+  ``image,x,y,w,h,plate``, see `anpr.train.datasets.labelled_plates`), *fit* part only
   (`anpr.split`), labelled automatically: the connected-component segmenter's boxes
   where it finds exactly as many as the label has characters. Each is used in a few
   copies cut a little wider or tighter, as the reader's rectified plates come.
@@ -15,14 +16,14 @@ stopping, the seed and the peak threshold are chosen there.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..glyphs import COLUMNS, INPUT_H, INPUT_W, decode_columns, encode_boxes, to_input
-from ..split import hash_percent, part_of
+from ..split import hash_percent
+from .datasets import labelled_plates, plate_source
 
 VAL_PERCENT = 15
 JITTERS = 2
@@ -76,27 +77,12 @@ def jitter(plate: np.ndarray, boxes, rng: np.random.Generator, amount: float = 0
     return out, moved
 
 
-def real_plates(folder: Path, part: str = "fit"):
-    """``(image, text)`` of one labelled plate folder's ``part``."""
-    import cv2
-
-    with open(folder / "labels.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        text = (r.get("plate") or "").strip().upper()
-        if not text or part_of(text) != part:
-            continue
-        img = cv2.imread(str(folder / r["image"]), cv2.IMREAD_COLOR)
-        if img is not None and img.shape[0] >= 8 and img.shape[1] >= 8:
-            yield img, text
-
-
 def add_real(data: GlyphSet, folder: Path, rng: np.random.Generator, progress=None) -> dict:
     """Auto-labelled real plates of ``folder``'s fit part; returns counts."""
     from ..segment import segment_plate
 
     stats = {"plates": 0, "kept": 0}
-    for img, text in real_plates(folder):
+    for _, img, text in labelled_plates(folder, part="fit"):
         stats["plates"] += 1
         if progress:
             progress(1)
@@ -107,7 +93,7 @@ def add_real(data: GlyphSet, folder: Path, rng: np.random.Generator, progress=No
         for _ in range(JITTERS):
             j = jitter(img, boxes, rng)
             if j is not None:
-                data.add(j[0], j[1], f"real:{text}", f"plates/{folder.name}")
+                data.add(j[0], j[1], f"real:{text}", plate_source(folder))
     return stats
 
 

@@ -27,8 +27,8 @@ from ..errors import AnprError, MissingExtraError
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(min=1))
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1))
 def train_glyphs(folders, out, templates, synthetic, eu_share, epochs, seeds):
-    """Train the glyph finder on plate FOLDERS (labels.csv: image,plate; fit part only)
-    and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md into --out."""
+    """Train the glyph finder on plate FOLDERS (labels.csv: image,plate) or scene folders
+    (image,x,y,w,h,plate), fit part only, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md into --out."""
     try:
         from .cli import _quiet_tf, _versions
 
@@ -42,7 +42,8 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     from ..classify import open_onnx
     from ..glyphs import MODEL_NAME
     from .export import export_onnx
-    from .glyphs import GlyphSet, add_real, add_synthetic, choose_threshold, evaluate, fit, is_val, real_plates
+    from .datasets import labelled_plates, plate_source
+    from .glyphs import GlyphSet, add_real, add_synthetic, choose_threshold, evaluate, fit, is_val
     from .plates import load_templates
 
     t_start = time.perf_counter()
@@ -53,9 +54,9 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     rng = np.random.default_rng(0)
     data, stats = GlyphSet(), {}
     for folder in folders:
-        n = sum(1 for _ in real_plates(folder))
+        n = sum(1 for _ in labelled_plates(folder, part="fit"))
         with click.progressbar(length=n, label=f"labelling {folder}", file=sys.stderr) as bar:
-            stats[f"plates/{folder.name}"] = add_real(data, folder, rng, bar.update)
+            stats[plate_source(folder)] = add_real(data, folder, rng, bar.update)
     if synthetic:
         with click.progressbar(length=synthetic, label="drawing synthetic plates", file=sys.stderr) as bar:
             add_synthetic(data, synthetic, 0, load_templates(templates), bar.update, eu_share)
@@ -95,13 +96,13 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     check_stats = {}
     for folder in folders:
         n = kept = 0
-        for img, text in real_plates(folder, "check"):
+        for _, img, text in labelled_plates(folder, part="check"):
             n += 1
             boxes = segment_plate(img)
             if len(boxes) == len(text):
                 kept += 1
-                check.add(img, boxes, f"check:{text}", f"plates/{folder.name}")
-        check_stats[f"plates/{folder.name}"] = {"plates": n, "kept": kept}
+                check.add(img, boxes, f"check:{text}", plate_source(folder))
+        check_stats[plate_source(folder)] = {"plates": n, "kept": kept}
     check_res = {}
     if len(check):
         outs = model.predict(check.arrays()[0], verbose=0, batch_size=256)
@@ -114,6 +115,7 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": versions(),
         "examples": {"train": len(tr), "validation": len(va), "synthetic_plates": synthetic, "real": stats},
+        "real_sources": [plate_source(f) for f in folders],
         "seeds": [{k: v for k, v in r.items() if k != "model"} for r in runs],
         "chosen_seed": best["seed"],
         "onnx_parity_max_abs": diff,
@@ -142,8 +144,9 @@ def _card(info: dict) -> str:
         f"- time: {info['seconds_total'] / 60:.1f} min for the whole command on this machine",
         "- data: synthetic US and European plates drawn by `anpr.train.plates` (blank state plates of "
         "`../shared/data/templates/us`; fonts: roadgeek-fonts, MIT, and OSP-DIN, OFL, vendored in "
-        "`anpr/train/fonts/`), and the *fit* part (`anpr.split`) of the labelled plate folders "
-        "(`plates/us`, `plates/br`: OpenALPR benchmarks, AGPL-3.0), labelled automatically with the "
+        "`anpr/train/fonts/`), and the *fit* part (`anpr.split`) of the labelled folders "
+        f"({', '.join(f'`{s}`' for s in info['real_sources'])}: OpenALPR benchmarks, AGPL-3.0; scene plates "
+        "cut out at their labelled boxes), labelled automatically with the "
         "connected-component segmenter's boxes where it found exactly as many glyphs as the label has, "
         "each in 2 copies cut with different margins.",
         f"- examples: {info['examples']['train']} training, {info['examples']['validation']} validation "
