@@ -7,8 +7,8 @@ glyph that something touches once more, cut free of it: `FREED_DOUBT`), decodes 
 hypothesis (a strict region's formats fit the reading; otherwise the formats of the
 region, or of all regions without one, settle digit/letter look-alikes only) and keeps the one with the
 highest confidence. An end glyph that is doubtful, tall enough to be the plate's
-frame edge (`TALL_END`), a bar sticking out of the row (`_frame_ends`) or a picture
-beside the text (`_picture_ends`) is also weighed left out, and so is an inner glyph
+frame edge (`TALL_END`) or a picture beside the text (`_picture_ends`) is also
+weighed left out, and so is an inner glyph
 that is an emblem between two groups (`_picture_between`) or a piece of its neighbour
 (`_nested`); a reading that leaves out glyphs another hypothesis reads surely is
 penalised (`MISSING_FACTOR`). The confidence combines the classifier's character
@@ -81,11 +81,6 @@ INNER_DROP = 0.07
 """A glyph between two groups this much wider than the row's median glyph, set apart
 from both neighbours and this much (in glyph heights) below the row's top line, is a
 picture (`_picture_between`)."""
-
-FRAME_BAR = 0.3
-FRAME_OFFSET = 0.12
-"""An end glyph no wider than `FRAME_BAR` of its height whose top or bottom is this
-far (in glyph heights) off the row's line is the plate's frame edge (`_frame_ends`)."""
 
 MIN_SEGMENTATION_SCORE = 0.12
 """Hypotheses less regular than this are no plate text, whatever the classifier says."""
@@ -454,38 +449,6 @@ def _joined(s: Segmentation, height: int) -> list[Segmentation]:
     return out
 
 
-def _frame_ends(boxes: list[Box]) -> list[int]:
-    """End glyphs of one text row that are bars sticking out of the row: a frame edge.
-
-    The plate's frame or the edge of its recess beside the text reads as a ``1`` or
-    an ``I``; unlike one, it does not share the row's top and bottom line (fitted
-    through the other glyphs, so a tilted row is fine): it ends `FRAME_OFFSET` of
-    the glyph height or more above or below it.
-
-    Examples
-    --------
-    >>> row = [(0, 5, 10, 20), (12, 5, 10, 20), (24, 5, 10, 20), (36, 5, 10, 20), (48, 8, 3, 21)]
-    >>> _frame_ends(row)
-    [4]
-    >>> _frame_ends(row[:4] + [(48, 5, 3, 20)])
-    []
-    """
-    if len(boxes) <= MIN_CHARS:
-        return []
-    b = np.array(boxes, np.float64)
-    xc = b[:, 0] + b[:, 2] / 2
-    h = _med(b[:, 3])
-    out = []
-    for i, rest in ((0, slice(1, None)), (len(b) - 1, slice(None, -1))):
-        if b[i, 2] > FRAME_BAR * b[i, 3]:
-            continue
-        for line in (b[:, 1], b[:, 1] + b[:, 3]):
-            if abs(line[i] - _line_at(xc[rest], line[rest], xc[i])) >= FRAME_OFFSET * h:
-                out.append(i)
-                break
-    return out
-
-
 def plate_confidence(char_probs: np.ndarray, segmentation_score: float) -> float:
     """Plate confidence from the chosen characters' probabilities and segmentation quality.
 
@@ -591,7 +554,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     strict = region is not None and load_region(region).strict
     cands = []
 
-    def consider(s, sub: list[int], score: float | None = None) -> Decoded | None:
+    def consider(s, sub: list[int]) -> Decoded | None:
         ids = [index[s.boxes[k]] for k in sub]
         if strict:
             d = decode(uprobs[ids], region)
@@ -599,16 +562,14 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             d = decode_formats(uprobs[ids], spacing_groups([s.boxes[k] for k in sub], _sub_rows(s.rows, sub)), region)
         if not MIN_CHARS <= len(d.text) <= MAX_CHARS:
             return None
-        score = s.score if score is None else score
-        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, not strict), score)
+        conf = plate_confidence(_sure(uprobs[[ids[k] for k in d.keep]], d.text, not strict), s.score)
         d = Decoded(d.text, d.probs, tuple(sub[k] for k in d.keep), d.pattern)
         if strict and d.pattern is None:
             conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread
-        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}, score])
+        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}, s.score])
         return d
 
     frames: set[int] = set()  # end boxes that are no glyph: frame edges, pictures
-    edges: set[int] = set()  # those of them that stick out of the row: frame edges
     pictures: set[int] = set()  # inner boxes that are no glyph: emblems, pieces of glyphs
     for s in segs:
         d = consider(s, list(range(len(s.boxes))))
@@ -624,8 +585,6 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                 row = [s.boxes[k] for k in keep]
                 row_probs = uprobs[[index[b] for b in row]]
                 frames |= {index[s.boxes[keep[i]]] for i in _picture_ends(row, row_probs)}
-                edges |= {index[s.boxes[keep[i]]] for i in _frame_ends(row)}
-                frames |= edges
                 inner = [keep[i] for i in _picture_between(row, row_probs) + _nested(row)]
                 if inner:
                     pictures |= {index[s.boxes[k]] for k in inner}
@@ -639,12 +598,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             while len(keep) > MIN_CHARS and doubt(keep[-1]):
                 keep = keep[:-1]
             if len(keep) < len(d.keep):
-                score = None
-                if len(s.rows) < 2 and all(index[s.boxes[k]] in edges for k in set(d.keep) - set(keep)):
-                    # The frame edges and pictures left out no longer spoil the row's
-                    # regularity: judge the rest on its own geometry.
-                    score = max(s.score, score_boxes([s.boxes[k] for k in keep], a.shape[0]))
-                consider(s, keep, score)
+                consider(s, keep)
     # A reading that leaves out glyphs another hypothesis reads confidently is
     # missing characters, however sure it is of the rest. Hypotheses cut the same
     # glyph a pixel apart, so glyphs are matched by overlap, not by identity.

@@ -103,15 +103,6 @@ def test_picture_beside_the_text_is_left_out_only_when_unsure():
     assert _picture_ends(near, probs) == []
 
 
-def test_frame_edge_sticking_out_of_a_tilted_row():
-    from anpr.recognize import _frame_ends
-
-    row = [(12 * i, 10 + i, 10, 20) for i in range(6)]  # tilted one pixel per glyph
-    assert _frame_ends(row + [(72, 16, 3, 20)]) == []  # a bar on the line: a 1 or an I
-    assert _frame_ends(row + [(72, 16, 3, 25)]) == [6]  # it runs past the bottom line
-    assert _frame_ends(row + [(72, 16, 8, 25)]) == []  # no bar
-
-
 def test_missing_glyphs_match_boxes_by_overlap():
     from anpr.recognize import _extra_glyphs, _same_glyph
 
