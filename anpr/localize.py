@@ -662,8 +662,7 @@ FENCE_BARS = 0.5
 """A glyph row in which more than this fraction of the glyphs are solid thin bars..."""
 
 FENCE_PENALTY = 0.3
-"""... has its cheap score multiplied by this (development scenes: us 58.7 -> 59.4 %
-exact, false plates 0.19 -> 0.16 per photo; eu and br unchanged)."""
+"""... has its cheap score multiplied by this."""
 
 MAX_SCORED = 60
 """Most candidates (the largest) that `find_candidates` scores. Scoring costs about
