@@ -11,7 +11,8 @@
 
 Reading (segmentation and CNN) is the expensive step, so it only reads the
 `MAX_READS` candidates that the cheap score puts first and that score at least
-`READ_RATIO` of the best, skips those lying on a plate already read confidently, and
+`READ_RATIO` of the best, and up to `VERIFIER_READS` more that the verifier finds
+most plate-like; it skips those lying on a plate already read confidently, and
 stops early once it holds a confident reading and the remaining candidates look much
 worse. A weak reading gets a second chance from the same plate proposed as another
 rectangle (`VARIANT_BELOW`). A confidently read plate of at most `WIDE_MAX_LEN`
@@ -52,7 +53,13 @@ MIN_BEST = 0.15
 """... except the best reading of a photo, kept down to this confidence."""
 
 MAX_READS = 4
-"""Most candidates the CNN reads per photo."""
+"""Most candidates the cheap score chooses for reading per photo..."""
+
+VERIFIER_READS = 2
+"""... and how many more the candidates the verifier finds most plate-like may fill
+(lying apart from those chosen; also the places the cheap score left empty): a small
+plate whose glyph row the cheap score misses (a state emblem between the groups, a
+dark plate) is still read."""
 
 VARIANT_BELOW = 0.7
 """A candidate read with less confidence than this (or not at all) gets one more
@@ -238,7 +245,9 @@ class PlateReader:
         ... except the most confident reading of the photo, kept down to this
         (default: the verifier's choice; none when it made none).
     max_reads : int
-        Most candidates per photo handed to the CNN.
+        Most candidates per photo that the cheap score hands to the CNN; with a
+        verifier, its most plate-like candidates fill the places left and
+        `VERIFIER_READS` more.
     verifier : None, False, str, Path or anpr.verify.Verifier
         The learned plate verifier: None for the shipped one, a path to an ONNX
         verifier (its thresholds read from the JSON file beside it), a loaded
@@ -325,7 +334,7 @@ class PlateReader:
         img = load_image(image)
         gray = L.to_gray(img)
         cands = self.rank_candidates(gray)
-        chosen = _pick(cands, self.max_reads)
+        chosen = _pick(cands, self.max_reads, VERIFIER_READS)
         if debug is not None:
             debug["1-gray"] = gray
             debug["2-candidates"] = _draw_candidates(img, cands, chosen)
@@ -486,13 +495,21 @@ class PlateReader:
 # ---------------------------------------------------------------------- helpers
 
 
-def _pick(cands: list, n: int) -> list:
-    """The best ``n`` candidates by cheap score, skipping ones overlapping a better one."""
+def _pick(cands: list, n: int, n_verified: int = 0) -> list:
+    """The best ``n`` candidates by cheap score, skipping ones overlapping a better one,
+    then more by the verifier's ``plate_p``, each lying apart from all chosen before
+    it, up to ``n + n_verified`` in all."""
     from .geometry import iou
 
     out = []
     for c in cands:  # already best first
         if c.score < MIN_CHEAP or len(out) >= n or (out and c.score < READ_RATIO * out[0].score):
+            break
+        if all(iou(c.box, o.box) <= 0.5 for o in out):
+            out.append(c)
+    limit = n + n_verified
+    for c in sorted((c for c in cands if c.plate_p is not None), key=lambda c: -c.plate_p):
+        if len(out) >= limit:
             break
         if all(iou(c.box, o.box) <= 0.5 for o in out):
             out.append(c)

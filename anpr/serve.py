@@ -125,7 +125,7 @@ def create_app(settings: Settings):
     """The ASGI app (FastAPI) for ``settings``; the reader pool starts with it."""
     from .errors import require
 
-    fastapi = require("fastapi", "serve")
+    require("fastapi", "serve")
     require("multipart", "serve")
     prom = require("prometheus_client", "serve")
     from fastapi import FastAPI, Request

@@ -149,6 +149,24 @@ def test_pick_skips_candidates_far_below_the_best():
     assert _pick([cand(0, 0.9), cand(5, 0.8)], 4)[1:] == []  # same place: one read
 
 
+def test_pick_adds_what_the_verifier_finds_most_plate_like():
+    from anpr.localize import Candidate
+
+    def cand(x, score, plate_p):
+        c = np.array([[x, 0], [x + 40, 0], [x + 40, 10], [x, 10]], np.float32)
+        return Candidate(c, (x, 0, 40, 10), "dark", score=score, plate_p=plate_p)
+
+    best = cand(0, 0.9, 0.2)
+    plate = cand(100, 0.02, 0.99)  # under MIN_CHEAP: the cheap score never reads it
+    row = cand(102, 0.01, 0.95)  # the same place again
+    sign = cand(200, 0.5, 0.1)
+    # the places the cheap score leaves empty and n_verified more, one read per place
+    assert _pick([best, sign, plate, row], 4) == [best, sign, plate]
+    assert _pick([best, sign, plate, row], 1, 1) == [best, plate]
+    assert _pick([best, sign, plate, row], 1) == [best]
+    assert _pick([sign, best], 1, 1) == [sign, best]  # the cheap score's choice comes first
+
+
 def test_variant_is_the_skipped_duplicate_of_a_candidate():
     import numpy as np
 

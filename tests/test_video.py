@@ -17,7 +17,6 @@ import threading
 import time
 
 import cv2
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

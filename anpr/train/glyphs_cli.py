@@ -151,7 +151,7 @@ def _card(info: dict) -> str:
         "each in 2 copies cut with different margins.",
         f"- examples: {info['examples']['train']} training, {info['examples']['validation']} validation "
         f"(real plates held out by a hash of the plate text); real plates: {info['examples']['real']}",
-        f"- seeds: " + "; ".join(
+        "- seeds: " + "; ".join(
             f"{r['seed']}: validation exact {r['val']['exact']:.3f}, box recall {r['val']['box_recall']:.3f}, "
             f"threshold {r['threshold']}, best epoch {r['best_epoch']}" for r in info["seeds"]),
         f"- kept: seed {info['chosen_seed']} (best validation exact); threshold {info['threshold']} "

@@ -37,10 +37,16 @@ _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
               help="Share of each epoch's non-plates drawn from those the model last found most plate-like.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Processes proposing candidates.")
-def train_verifier(folders, out, epochs, seeds, hard_share, workers):
+@click.option("--thresholds-only", is_flag=True,
+              help="Keep --out's verifier.onnx and only choose its reporting thresholds again "
+                   "(after a change to reading), rewriting verifier.json and VERIFIER.md.")
+def train_verifier(folders, out, epochs, seeds, hard_share, workers, thresholds_only):
     """Fit the plate verifier on labelled photo FOLDERS... (scene folders with
     image,x,y,w,h,plate and boxes-only folders with image,x,y,w,h)."""
     try:
+        if thresholds_only:
+            _rechoose(folders, out)
+            return
         require("keras", "train")
         _train(folders, out, epochs, seeds, hard_share, workers)
     except (MissingExtraError, AnprError, ValueError) as exc:
@@ -48,7 +54,6 @@ def train_verifier(folders, out, epochs, seeds, hard_share, workers):
 
 
 def _train(folders, out, epochs, seeds, hard_share, workers):
-    from ..split import part_of
     from ..verify import Verifier, to_input
     from . import candidates as C
     from . import verifier as V
@@ -89,20 +94,7 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
         onnx = Path(tmp) / "verifier.onnx"
         diff = export_onnx(res.model, onnx, check=X[va][:256], runner=lambda p: Verifier(p).backend.run)
         verifier = Verifier(onnx)
-        records = {"val": [], "check": []}
-        share = {"check": "check", "fit": "val"}
-        sel = [(ph, share[part_of(ph.key)]) for d in folders for ph in C.labelled_photos(d)
-               if part_of(ph.key) == "check" or V.val_of(ph.key)]
-        reader = _open_reader(verifier)
-        with click.progressbar(sel, label="reading validation and check photos", file=sys.stderr) as bar:
-            for ph, k in bar:
-                try:
-                    records[k].append(V.photo_reads(ph, reader))
-                except ValueError as exc:
-                    click.echo(f"skipped {ph.path}: {exc}", err=True)
-        chosen = V.choose_thresholds(records["val"])
-        thresholds = {k: chosen[k] for k in ("report_min", "best_report_min", "min_confidence", "min_best")}
-        check = V.detection_f1(records["check"], thresholds)
+        thresholds, chosen, check = _thresholds(folders, verifier)
         info = {
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "command": " ".join(shlex.quote(a) for a in ["anpr", "train-verifier", *map(str, folders), "--out",
@@ -128,6 +120,52 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
     click.echo(f"thresholds: {thresholds} (best validation F1 {chosen['f1']:.3f}); check: F1 {check['f1']:.3f}, "
                f"recall {check['recall']:.3f}, precision {check['precision']:.3f}")
     click.echo(f"wrote {out / 'verifier.onnx'}, verifier.json and VERIFIER.md in {info['seconds']} s")
+
+
+def _thresholds(folders, verifier) -> tuple[dict, dict, dict]:
+    """Read the validation and check photos end to end with ``verifier``; the
+    thresholds of best validation F1, their validation figures, and the check figures."""
+    from ..split import part_of
+    from . import candidates as C
+    from . import verifier as V
+
+    records: dict[str, list] = {"val": [], "check": []}
+    share = {"check": "check", "fit": "val"}
+    sel = [(ph, share[part_of(ph.key)]) for d in folders for ph in C.labelled_photos(d)
+           if part_of(ph.key) == "check" or V.val_of(ph.key)]
+    reader = _open_reader(verifier)
+    with click.progressbar(sel, label="reading validation and check photos", file=sys.stderr) as bar:
+        for ph, k in bar:
+            try:
+                records[k].append(V.photo_reads(ph, reader))
+            except ValueError as exc:
+                click.echo(f"skipped {ph.path}: {exc}", err=True)
+    chosen = V.choose_thresholds(records["val"])
+    thresholds = {k: chosen[k] for k in ("report_min", "best_report_min", "min_confidence", "min_best")}
+    return thresholds, chosen, V.detection_f1(records["check"], thresholds)
+
+
+def _rechoose(folders, out: Path) -> None:
+    """`--thresholds-only`: new thresholds for the verifier already in ``out``."""
+    from ..verify import Verifier
+
+    t0 = time.perf_counter()
+    path, meta = out / "verifier.onnx", out / "verifier.json"
+    if not path.is_file() or not meta.is_file():
+        raise ValueError(f"{out}: needs verifier.onnx and verifier.json for --thresholds-only")
+    info = json.loads(meta.read_text(encoding="utf-8"))
+    thresholds, chosen, check = _thresholds(folders, Verifier(path))
+    info.update(thresholds)
+    info["val"] = {k: chosen[k] for k in ("f1", "recall", "precision", "false_per_photo")}
+    info["check"] = check
+    info["thresholds_date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    info["thresholds_command"] = " ".join(shlex.quote(a) for a in ["anpr", "train-verifier", *map(str, folders),
+                                                                    "--out", str(out), "--thresholds-only"])
+    info["thresholds_seconds"] = round(time.perf_counter() - t0)
+    meta.write_text(json.dumps(info, indent=2) + "\n")
+    (out / "VERIFIER.md").write_text(_card(info))
+    click.echo(f"thresholds: {thresholds} (best validation F1 {chosen['f1']:.3f}); check: F1 {check['f1']:.3f}, "
+               f"recall {check['recall']:.3f}, precision {check['precision']:.3f}; wrote {meta} and VERIFIER.md")
 
 
 def _open_reader(verifier):
@@ -171,6 +209,9 @@ def _card(info: dict) -> str:
         "",
         "## Thresholds (chosen on the validation photos: best detection F1)",
         "",
+        *([f"Chosen again on {info['thresholds_date']} for the reader of that day: "
+           f"`{info['thresholds_command']}` ({info['thresholds_seconds']} s).", ""]
+          if "thresholds_command" in info else []),
         "A photo's readings are ranked (`anpr.reader._final`); the best one is reported when",
         f"its plate probability is at least {info['best_report_min']} and its reading confidence at least",
         f"{info['min_best']}; every other one needs {info['report_min']} and {info['min_confidence']}.",
