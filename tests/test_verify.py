@@ -140,6 +140,17 @@ def test_train_verifier_command(tmp_path, data_dir):
     reader.read(data_dir / "scenes" / "eu" / "eu5.jpg")  # runs with the new model
     assert "Plate verifier" in (out / "VERIFIER.md").read_text()
 
+    # --thresholds-only keeps the model and the training record, chooses the thresholds again
+    model = (out / "verifier.onnx").read_bytes()
+    r = CliRunner().invoke(main, ["train-verifier", *folders, "--out", str(out), "--thresholds-only"])
+    assert r.exit_code == 0, r.output
+    again = json.loads((out / "verifier.json").read_text())
+    assert (out / "verifier.onnx").read_bytes() == model
+    assert again["command"] == info["command"] and again["counts"] == info["counts"]
+    assert "--thresholds-only" in again["thresholds_command"]
+    assert again["best_report_min"] <= again["report_min"] and set(again["check"]) >= {"recall", "precision"}
+    assert again["thresholds_command"] in (out / "VERIFIER.md").read_text()
+
 
 def test_train_verifier_needs_labelled_photos(tmp_path):
     from click.testing import CliRunner
@@ -149,3 +160,5 @@ def test_train_verifier_needs_labelled_photos(tmp_path):
     (tmp_path / "labels.csv").write_text("image,plate\na.png,AB1\n")
     r = CliRunner().invoke(main, ["train-verifier", str(tmp_path), "--out", str(tmp_path / "m")])
     assert r.exit_code == 1 and "needs the columns image,x,y,w,h" in r.output
+    r = CliRunner().invoke(main, ["train-verifier", str(tmp_path), "--out", str(tmp_path / "m"), "--thresholds-only"])
+    assert r.exit_code == 1 and "needs verifier.onnx and verifier.json" in r.output
