@@ -156,10 +156,6 @@ class Plate:
     chars : list of Char
     region : str or None
         The region whose formats guided the reading, if any.
-    format : (str, str) or None
-        The region format the text fits, ``(region key, pattern)`` (`anpr.decode.format_of`):
-        the given region's, or without one the region where that layout is most
-        frequent; None when the text fits no region's format.
     """
 
     text: str
@@ -168,10 +164,22 @@ class Plate:
     corners: list
     chars: list = field(default_factory=list)
     region: str | None = None
-    format: tuple[str, str] | None = None
     plate_p: float | None = None
     """The plate verifier's probability that the region read is a plate (None when
     no verifier judged it)."""
+
+    @property
+    def format(self) -> tuple[str, str] | None:
+        """The region format the text fits, ``(region key, pattern)`` (`anpr.decode.format_of`):
+        the given region's, or without one the region where that layout is most
+        frequent; None when the text fits no region's format.
+
+        >>> Plate("PJU2853", 0.9, (0, 0, 70, 20), []).format
+        ('br', 'LLLNNNN')
+        """
+        from .decode import format_of
+
+        return format_of(self.text, self.region)
 
     def to_dict(self) -> dict:
         """JSON-ready dict: text, confidence, box, corners, chars, region, format
@@ -187,7 +195,7 @@ class Plate:
             "corners": [[int(round(x)), int(round(y))] for x, y in self.corners],
             "chars": [c.to_dict() for c in self.chars],
             "region": self.region,
-            "format": None if self.format is None else {"region": self.format[0], "pattern": self.format[1]},
+            "format": None if (fmt := self.format) is None else {"region": fmt[0], "pattern": fmt[1]},
             "plate_p": None if self.plate_p is None else round(float(self.plate_p), 4),
         }
 
@@ -392,7 +400,6 @@ class PlateReader:
         The plate's box is the whole image; no confidence threshold is applied, since
         the caller says there is a plate.
         """
-        from .decode import format_of
         from .images import load_image
         from .recognize import recognize_plate
 
@@ -405,8 +412,7 @@ class PlateReader:
             return []
         chars = [Char(ch, p, tuple(int(v) for v in b)) for ch, p, b in pt.chars]
         corners = [(0, 0), (w, 0), (w, h), (0, h)]
-        return [Plate(pt.text, float(pt.confidence), (0, 0, w, h), corners, chars, self.region,
-                      format_of(pt.text, self.region))]
+        return [Plate(pt.text, float(pt.confidence), (0, 0, w, h), corners, chars, self.region)]
 
     # ------------------------------------------------------------------ stages
 
@@ -452,7 +458,6 @@ class PlateReader:
         given, receives ``"edge_ink"``: `anpr.recognize.ink_at_edges` of the crop read."""
         from . import geometry as G
         from . import localize as L
-        from .decode import format_of
         from .recognize import ink_at_edges, recognize_plate
 
         quad = cand.row if cand.row is not None else cand.corners
@@ -489,7 +494,7 @@ class PlateReader:
         outline = G.map_points(to_image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
         box = G.bounding_box(outline, gray.shape)
         corners = [(float(x), float(y)) for x, y in outline]
-        return Plate(pt.text, float(pt.confidence), box, corners, chars, self.region, format_of(pt.text, self.region))
+        return Plate(pt.text, float(pt.confidence), box, corners, chars, self.region)
 
 
 # ---------------------------------------------------------------------- helpers

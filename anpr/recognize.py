@@ -563,7 +563,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         d = Decoded(d.text, d.probs, tuple(sub[k] for k in d.keep), d.pattern)
         if strict and d.pattern is None:
             conf *= UNMATCHED_FACTOR  # the region's formats are exhaustive: this is a misread
-        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}, s.score])
+        cands.append([conf, s, d, {index[s.boxes[k]] for k in d.keep}])
         return d
 
     frames: set[int] = set()  # end boxes that are no glyph: frame edges, pictures
@@ -615,12 +615,12 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             # end glyph is often taller or wider for the frame or a bolt touching it.
             sure = min(float(uprobs[e].max()) for e in extra) >= SURE_GLYPH
             ratio = SURE_MISSING_SCORE_RATIO if sure else MISSING_SCORE_RATIO
-            if min(_top(uprobs[e]) for e in extra) >= END_DOUBT and o[4] >= ratio * c[4]:
+            if min(_top(uprobs[e]) for e in extra) >= END_DOUBT and o[1].score >= ratio * c[1].score:
                 c[0] *= MISSING_FACTOR
                 break
     if not cands:
         return None
-    conf, s, d, _, score = max(cands, key=lambda c: c[0])
+    conf, s, d, _ = max(cands, key=lambda c: c[0])
     # The model cannot tell O from 0 in most fonts; the layouts of real plates can.
     text = d.text if strict else settle_o0(d.text, region)
     chars = []
@@ -632,4 +632,4 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         chars.append((ch, float(pr), (x, y, w, h)))
     probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
     rows = [int(n) for n in _sub_rows(s.rows, list(d.keep))] or [len(d.keep)]
-    return PlateText(text, float(conf), chars, probs, score, d.pattern, rows)
+    return PlateText(text, float(conf), chars, probs, s.score, d.pattern, rows)

@@ -71,7 +71,7 @@ def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed
         n = len(ds.read_plate_labels(folder))
         with click.progressbar(length=n, label=f"segmenting plates in {folder}", file=sys.stderr) as bar:
             part, st = ds.plate_crops(folder, progress=bar.update)
-        stats[f"plates/{Path(folder).name}"] = st
+        stats[ds.plate_source(folder)] = st
         click.echo(
             f"{folder}: {st['kept']} of {st['plates']} plates segmented into exactly len(text) "
             f"boxes -> {st['crops']} crops"

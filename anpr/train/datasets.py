@@ -191,12 +191,15 @@ cut out of its photo: the labelled boxes are tight, and the reader's rectified p
 keep a thin border that the segmenter expects."""
 
 
-def read_plate_labels(folder: str | Path) -> list[tuple[Path, str]]:
-    """``(image path, text)`` pairs from ``folder/labels.csv`` (``image,plate,...``)."""
-    return [(path, text) for path, text, _ in _plate_rows(folder)]
+def read_plate_labels(folder: str | Path, part: str | None = None) -> list[tuple[Path, str]]:
+    """``(image path, text)`` pairs from ``folder/labels.csv`` (``image,plate,...``), of
+    the `anpr.split` ``part`` only when given."""
+    return [(path, text) for path, text, _ in _plate_rows(folder, part)]
 
 
-def _plate_rows(folder: str | Path) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
+def _plate_rows(folder: str | Path, part: str | None = None) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
+    from ..split import part_of
+
     folder = Path(folder)
     csv_path = folder / "labels.csv"
     if not csv_path.exists():
@@ -209,6 +212,8 @@ def _plate_rows(folder: str | Path) -> list[tuple[Path, str, tuple[int, int, int
         scene = {"x", "y", "w", "h"} <= set(reader.fieldnames or [])
         for row in reader:
             text = "".join(ch for ch in row["plate"].upper() if ch.isalnum())
+            if part is not None and (not text or part_of(text) != part):
+                continue
             box = tuple(int(round(float(row[k]))) for k in "xywh") if scene else None
             rows.append((folder / row["image"], text, box))
     return rows
@@ -224,11 +229,7 @@ def labelled_plates(folder: str | Path, part: str | None = None) -> Iterator[tup
     """
     import cv2
 
-    from ..split import part_of
-
-    for path, text, box in _plate_rows(folder):
-        if part is not None and (not text or part_of(text) != part):
-            continue
+    for path, text, box in _plate_rows(folder, part):
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
             continue
@@ -240,6 +241,25 @@ def labelled_plates(folder: str | Path, part: str | None = None) -> Iterator[tup
             img = img[y0:y1, x0:x1]
         if img.shape[0] >= 8 and img.shape[1] >= 8:
             yield path, img, text
+
+
+def segmented_plates(
+    folder: str | Path, part: str | None = None, segment: Callable[[np.ndarray], list] | None = None
+) -> Iterator[tuple[Path, np.ndarray, str, list | None]]:
+    """``(path, plate image, text, boxes)`` of every readable labelled plate (see
+    `labelled_plates`), labelled automatically: ``boxes`` are the segmenter's (default
+    `anpr.segment.segment_plate`) when it finds exactly ``len(text)`` of them, the one
+    case where box ``k`` can be trusted to hold character ``k``; else None."""
+    if segment is None:
+        from ..segment import segment_plate as segment
+    for path, img, text in labelled_plates(folder, part):
+        boxes = None
+        if text and all(ch in CLASSES for ch in text):
+            try:
+                boxes = segment(img)
+            except Exception:  # noqa: BLE001 - a segmenter failure just drops the plate
+                boxes = None
+        yield path, img, text, (boxes if boxes is not None and len(boxes) == len(text) else None)
 
 
 def plate_source(folder: str | Path) -> str:
@@ -258,11 +278,9 @@ def plate_crops(
     source: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[CharSet, dict[str, int]]:
-    """Label real crops by segmenting labelled plate images.
-
-    A plate is kept only when the segmenter finds exactly ``len(text)`` boxes, the one
-    case where box ``k`` can be trusted to hold character ``k``. All crops of a plate
-    share one group.
+    """Label real crops by segmenting labelled plate images (`segmented_plates`): a
+    plate is kept only when the segmenter finds exactly ``len(text)`` boxes. All crops
+    of a plate share one group.
 
     Parameters
     ----------
@@ -280,24 +298,15 @@ def plate_crops(
     (CharSet, dict)
         The crops and ``{"plates", "kept", "crops"}`` counts.
     """
-    if segment is None or cut is None:
-        from .. import segment as seg
-
-        segment = segment or seg.segment_plate
-        cut = cut or seg.cut_chars
+    if cut is None:
+        from ..segment import cut_chars as cut
     source = source or plate_source(folder)
     out = CharSet()
     stats = {"plates": len(read_plate_labels(folder)), "kept": 0, "crops": 0}
-    for path, img, text in labelled_plates(folder):
+    for path, img, text, boxes in segmented_plates(folder, segment=segment):
         if progress:
             progress(1)
-        if not text or any(ch not in CLASSES for ch in text):
-            continue
-        try:
-            boxes = segment(img)
-        except Exception:  # noqa: BLE001 - a segmenter failure just drops the plate
-            continue
-        if len(boxes) != len(text):
+        if boxes is None:
             continue
         crops = cut(img, boxes)
         stats["kept"] += 1

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..glyphs import COLUMNS, INPUT_H, INPUT_W, decode_columns, encode_boxes, to_input
 from ..split import hash_percent
-from .datasets import labelled_plates, plate_source
+from .datasets import plate_source, segmented_plates
 
 VAL_PERCENT = 15
 JITTERS = 2
@@ -78,16 +78,13 @@ def jitter(plate: np.ndarray, boxes, rng: np.random.Generator, amount: float = 0
 
 
 def add_real(data: GlyphSet, folder: Path, rng: np.random.Generator, progress=None) -> dict:
-    """Auto-labelled real plates of ``folder``'s fit part; returns counts."""
-    from ..segment import segment_plate
-
+    """Auto-labelled real plates of ``folder``'s fit part (`segmented_plates`); returns counts."""
     stats = {"plates": 0, "kept": 0}
-    for _, img, text in labelled_plates(folder, part="fit"):
+    for _, img, text, boxes in segmented_plates(folder, part="fit"):
         stats["plates"] += 1
         if progress:
             progress(1)
-        boxes = segment_plate(img)
-        if len(boxes) != len(text):
+        if boxes is None:
             continue
         stats["kept"] += 1
         for _ in range(JITTERS):

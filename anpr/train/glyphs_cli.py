@@ -42,7 +42,7 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     from ..classify import open_onnx
     from ..glyphs import MODEL_NAME
     from .export import export_onnx
-    from .datasets import labelled_plates, plate_source
+    from .datasets import plate_source, read_plate_labels, segmented_plates
     from .glyphs import GlyphSet, add_real, add_synthetic, choose_threshold, evaluate, fit, is_val
     from .plates import load_templates
 
@@ -54,7 +54,7 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     rng = np.random.default_rng(0)
     data, stats = GlyphSet(), {}
     for folder in folders:
-        n = sum(1 for _ in labelled_plates(folder, part="fit"))
+        n = len(read_plate_labels(folder, part="fit"))
         with click.progressbar(length=n, label=f"labelling {folder}", file=sys.stderr) as bar:
             stats[plate_source(folder)] = add_real(data, folder, rng, bar.update)
     if synthetic:
@@ -91,15 +91,12 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
 
     # The check part: real plates no one fitted on, labelled the same automatic way.
     check = GlyphSet()
-    from ..segment import segment_plate
-
     check_stats = {}
     for folder in folders:
         n = kept = 0
-        for _, img, text in labelled_plates(folder, part="check"):
+        for _, img, text, boxes in segmented_plates(folder, part="check"):
             n += 1
-            boxes = segment_plate(img)
-            if len(boxes) == len(text):
+            if boxes is not None:
                 kept += 1
                 check.add(img, boxes, f"check:{text}", plate_source(folder))
         check_stats[plate_source(folder)] = {"plates": n, "kept": kept}
