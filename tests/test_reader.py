@@ -10,7 +10,7 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 
 from anpr.errors import ImageError  # noqa: E402
-from anpr.reader import READ_RATIO, Char, Plate, PlateReader, _final, _pick  # noqa: E402
+from anpr.reader import OUTLINE_SCALE, READ_RATIO, Char, Plate, PlateReader, _final, _pick  # noqa: E402
 from conftest import read_labels  # noqa: E402
 
 
@@ -93,6 +93,20 @@ def test_read_gives_boxes_in_input_pixels(reader, samples_dir):
     assert [p.confidence for p in plates] == sorted((p.confidence for p in plates), reverse=True)
     assert {"1-gray", "2-candidates", "3-plate-0"} <= set(debug)
     assert all(isinstance(v, np.ndarray) for v in debug.values())
+
+
+def test_reported_box_is_the_glyph_outline_grown_by_outline_scale(reader, samples_dir, monkeypatch):
+    import anpr.reader
+
+    path, text = _sample(samples_dir, 0)
+    plate = reader.read(path)[0]
+    monkeypatch.setattr(anpr.reader, "OUTLINE_SCALE", (1.0, 1.0))
+    row = reader.read(path)[0]
+    assert plate.text == row.text == text
+    (x, y, w, h), (rx, ry, rw, rh) = plate.box, row.box
+    assert w == pytest.approx(OUTLINE_SCALE[0] * rw, abs=3) and h == pytest.approx(OUTLINE_SCALE[1] * rh, abs=3)
+    # grown about the same centre
+    assert abs((x + w / 2) - (rx + rw / 2)) <= 2 and abs((y + h / 2) - (ry + rh / 2)) <= 2
 
 
 def test_read_accepts_arrays_bytes_and_upscaled_copies(reader, samples_dir):
