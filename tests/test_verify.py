@@ -162,3 +162,21 @@ def test_train_verifier_needs_labelled_photos(tmp_path):
     assert r.exit_code == 1 and "needs the columns image,x,y,w,h" in r.output
     r = CliRunner().invoke(main, ["train-verifier", str(tmp_path), "--out", str(tmp_path / "m"), "--thresholds-only"])
     assert r.exit_code == 1 and "needs verifier.onnx and verifier.json" in r.output
+
+
+def test_thresholds_put_precision_first():
+    # 10 photos with a plate: 7 read with plate_p 0.99, 3 with 0.4; 2 photos without a
+    # plate whose lettering reads with plate_p 0.4. Reporting 0.4 finds every plate
+    # with 2 false ones (the better F1); the F0.5 criterion gives up the 3 plates.
+    from anpr.train.verifier import BETA, choose_thresholds, detection_scores
+
+    def photo(p, plate=True):
+        read = {"text": "AB1234", "confidence": 0.9, "plate_p": p, "box": [100, 100, 80, 20]}
+        return {"scene": False, "boxes": [[100, 100, 80, 20]] if plate else [], "reads": [read]}
+
+    records = [photo(0.99)] * 7 + [photo(0.4)] * 3 + [photo(0.4, plate=False)] * 2
+    chosen = choose_thresholds(records)
+    assert BETA < 1 and chosen["best_report_min"] > 0.4
+    assert chosen["precision"] == 1.0 and chosen["recall"] == pytest.approx(0.7)
+    low = {**{k: chosen[k] for k in ("report_min", "min_confidence", "min_best")}, "best_report_min": 0.4}
+    assert detection_scores(records, low)["f1"] > chosen["f1"]

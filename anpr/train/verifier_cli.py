@@ -5,7 +5,7 @@ measure both on the check part, and write ``verifier.onnx``, ``verifier.json`` a
 labelled folders -> candidates labelled by overlap (`anpr.train.candidates`) -> fit
 part (training share and a grouped validation share) -> CNN per seed, the seed with
 the best validation average precision kept -> ONNX (parity-checked) -> thresholds of
-best detection F1 on the validation photos, read end to end -> check-part figures.
+best detection F-beta (`anpr.train.verifier.BETA`) on the validation photos, read end to end -> check-part figures.
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
             "hard_share": hard_share,
             "onnx_max_diff": diff,
             **thresholds,
-            "val": {k: chosen[k] for k in ("f1", "recall", "precision", "false_per_photo")},
+            "beta": V.BETA,
+            "val": {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo")},
             "check": check,
             "seconds": round(time.perf_counter() - t0),
         }
@@ -117,14 +118,13 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
         (out / "verifier.onnx").write_bytes(onnx.read_bytes())
     (out / "verifier.json").write_text(json.dumps(info, indent=2) + "\n")
     (out / "VERIFIER.md").write_text(_card(info))
-    click.echo(f"thresholds: {thresholds} (best validation F1 {chosen['f1']:.3f}); check: F1 {check['f1']:.3f}, "
-               f"recall {check['recall']:.3f}, precision {check['precision']:.3f}")
+    _say(thresholds, chosen, check)
     click.echo(f"wrote {out / 'verifier.onnx'}, verifier.json and VERIFIER.md in {info['seconds']} s")
 
 
 def _thresholds(folders, verifier) -> tuple[dict, dict, dict]:
     """Read the validation and check photos end to end with ``verifier``; the
-    thresholds of best validation F1, their validation figures, and the check figures."""
+    thresholds of best validation F-beta, their validation figures, and the check figures."""
     from ..split import part_of
     from . import candidates as C
     from . import verifier as V
@@ -142,7 +142,7 @@ def _thresholds(folders, verifier) -> tuple[dict, dict, dict]:
                 click.echo(f"skipped {ph.path}: {exc}", err=True)
     chosen = V.choose_thresholds(records["val"])
     thresholds = {k: chosen[k] for k in ("report_min", "best_report_min", "min_confidence", "min_best")}
-    return thresholds, chosen, V.detection_f1(records["check"], thresholds)
+    return thresholds, chosen, V.detection_scores(records["check"], thresholds)
 
 
 def _rechoose(folders, out: Path) -> None:
@@ -155,8 +155,8 @@ def _rechoose(folders, out: Path) -> None:
         raise ValueError(f"{out}: needs verifier.onnx and verifier.json for --thresholds-only")
     info = json.loads(meta.read_text(encoding="utf-8"))
     thresholds, chosen, check = _thresholds(folders, Verifier(path))
-    info.update(thresholds)
-    info["val"] = {k: chosen[k] for k in ("f1", "recall", "precision", "false_per_photo")}
+    info.update(thresholds, beta=chosen["beta"])
+    info["val"] = {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo")}
     info["check"] = check
     info["thresholds_date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     info["thresholds_command"] = " ".join(shlex.quote(a) for a in ["anpr", "train-verifier", *map(str, folders),
@@ -164,8 +164,15 @@ def _rechoose(folders, out: Path) -> None:
     info["thresholds_seconds"] = round(time.perf_counter() - t0)
     meta.write_text(json.dumps(info, indent=2) + "\n")
     (out / "VERIFIER.md").write_text(_card(info))
-    click.echo(f"thresholds: {thresholds} (best validation F1 {chosen['f1']:.3f}); check: F1 {check['f1']:.3f}, "
-               f"recall {check['recall']:.3f}, precision {check['precision']:.3f}; wrote {meta} and VERIFIER.md")
+    _say(thresholds, chosen, check)
+    click.echo(f"wrote {meta} and VERIFIER.md")
+
+
+def _say(thresholds: dict, chosen: dict, check: dict) -> None:
+    b = chosen["beta"]
+    click.echo(f"thresholds: {thresholds} (best validation F{b:g} {chosen['f_beta']:.3f}); check: "
+               f"F{b:g} {check['f_beta']:.3f}, F1 {check['f1']:.3f}, recall {check['recall']:.3f}, "
+               f"precision {check['precision']:.3f}")
 
 
 def _open_reader(verifier):
@@ -207,7 +214,7 @@ def _card(info: dict) -> str:
     lines += [
         f"- ONNX parity: max |Keras - ONNX| = {info['onnx_max_diff']:.1e}",
         "",
-        "## Thresholds (chosen on the validation photos: best detection F1)",
+        f"## Thresholds (chosen on the validation photos: best detection F{info.get('beta', 1):g})",
         "",
         *([f"Chosen again on {info['thresholds_date']} for the reader of that day: "
            f"`{info['thresholds_command']}` ({info['thresholds_seconds']} s).", ""]
@@ -216,11 +223,10 @@ def _card(info: dict) -> str:
         f"its plate probability is at least {info['best_report_min']} and its reading confidence at least",
         f"{info['min_best']}; every other one needs {info['report_min']} and {info['min_confidence']}.",
         "",
-        "| photos | F1 | recall | precision | false plates / photo |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        f"| validation (thresholds chosen here) | {v['f1']:.3f} | {v['recall']:.3f} | {v['precision']:.3f} | "
-        f"{v['false_per_photo']:.2f} |",
-        f"| check | {k['f1']:.3f} | {k['recall']:.3f} | {k['precision']:.3f} | {k['false_per_photo']:.2f} |",
+        f"| photos | F{info.get('beta', 1):g} | F1 | recall | precision | false plates / photo |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *(f"| {name} | {x.get('f_beta', x['f1']):.3f} | {x['f1']:.3f} | {x['recall']:.3f} | {x['precision']:.3f} | "
+          f"{x['false_per_photo']:.2f} |" for name, x in (("validation (thresholds chosen here)", v), ("check", k))),
         "",
         "Recall counts the plates of scene photos and the plates at least 40 px wide of the",
         "boxes-only photos; precision counts every reported plate.",
