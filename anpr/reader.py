@@ -26,9 +26,8 @@ What is reported is decided by learned figures: a plate needs the verifier's pla
 probability and the reading's confidence to pass the thresholds stored beside the
 verifier (``models/verifier.json``), which ``anpr train-verifier`` chose by the best
 detection F-beta (`anpr.train.verifier.BETA`: precision first) on the validation share
-of its fit photos. The reading thresholds above
-were set by hand on the development scenes (``../shared/data/scenes``) with
-`anpr.benchmark`.
+of its fit photos. The reading thresholds above were set by hand on the development
+scenes (``../shared/data/scenes``) with `anpr.benchmark`.
 
 Examples
 --------
