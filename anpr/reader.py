@@ -500,9 +500,9 @@ class PlateReader:
         ch = y1 - y0
         x0, x1 = x0 - PAD_X * ch, x1 + PAD_X * ch
         y0, y1 = y0 - PAD_Y * ch, y1 + PAD_Y * ch
-        sx, sy = OUTLINE_SCALE
-        outline = G.expand_corners(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), (sx - 1) / 2, (sy - 1) / 2)
-        outline = G.map_points(to_image, outline)
+        gx, gy = (OUTLINE_SCALE[0] - 1) / 2 * (x1 - x0), (OUTLINE_SCALE[1] - 1) / 2 * (y1 - y0)
+        x0, x1, y0, y1 = x0 - gx, x1 + gx, y0 - gy, y1 + gy
+        outline = G.map_points(to_image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
         box = G.bounding_box(outline, gray.shape)
         corners = [(float(x), float(y)) for x, y in outline]
         return Plate(pt.text, float(pt.confidence), box, corners, chars, self.region)

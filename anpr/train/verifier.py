@@ -203,7 +203,7 @@ def detection_scores(records: list[dict], t: dict) -> dict:
     f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
     b2 = BETA * BETA
     f_beta = (1 + b2) * recall * precision / (b2 * precision + recall) if recall + precision else 0.0
-    return {"f1": f1, "beta": BETA, "f_beta": f_beta, "recall": recall, "precision": precision,
+    return {"f1": f1, "f_beta": f_beta, "recall": recall, "precision": precision,
             "false_per_photo": false / max(len(records), 1)}
 
 

@@ -108,10 +108,7 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
             "epochs": epochs,
             "hard_share": hard_share,
             "onnx_max_diff": diff,
-            **thresholds,
-            "beta": V.BETA,
-            "val": {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo")},
-            "check": check,
+            **_threshold_fields(thresholds, chosen, check),
             "seconds": round(time.perf_counter() - t0),
         }
         out.mkdir(parents=True, exist_ok=True)
@@ -155,9 +152,7 @@ def _rechoose(folders, out: Path) -> None:
         raise ValueError(f"{out}: needs verifier.onnx and verifier.json for --thresholds-only")
     info = json.loads(meta.read_text(encoding="utf-8"))
     thresholds, chosen, check = _thresholds(folders, Verifier(path))
-    info.update(thresholds, beta=chosen["beta"])
-    info["val"] = {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo")}
-    info["check"] = check
+    info.update(_threshold_fields(thresholds, chosen, check))
     info["thresholds_date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     info["thresholds_command"] = " ".join(shlex.quote(a) for a in ["anpr", "train-verifier", *map(str, folders),
                                                                     "--out", str(out), "--thresholds-only"])
@@ -168,8 +163,17 @@ def _rechoose(folders, out: Path) -> None:
     click.echo(f"wrote {meta} and VERIFIER.md")
 
 
+def _threshold_fields(thresholds: dict, chosen: dict, check: dict) -> dict:
+    """What verifier.json records of a choice of thresholds (`_thresholds`)."""
+    from .verifier import BETA
+
+    val = {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo")}
+    return {**thresholds, "beta": BETA, "val": val, "check": check}
+
+
 def _say(thresholds: dict, chosen: dict, check: dict) -> None:
-    b = chosen["beta"]
+    from .verifier import BETA as b
+
     click.echo(f"thresholds: {thresholds} (best validation F{b:g} {chosen['f_beta']:.3f}); check: "
                f"F{b:g} {check['f_beta']:.3f}, F1 {check['f1']:.3f}, recall {check['recall']:.3f}, "
                f"precision {check['precision']:.3f}")
@@ -214,7 +218,7 @@ def _card(info: dict) -> str:
     lines += [
         f"- ONNX parity: max |Keras - ONNX| = {info['onnx_max_diff']:.1e}",
         "",
-        f"## Thresholds (chosen on the validation photos: best detection F{info.get('beta', 1):g})",
+        f"## Thresholds (chosen on the validation photos: best detection F{info['beta']:g})",
         "",
         *([f"Chosen again on {info['thresholds_date']} for the reader of that day: "
            f"`{info['thresholds_command']}` ({info['thresholds_seconds']} s).", ""]
@@ -223,9 +227,9 @@ def _card(info: dict) -> str:
         f"its plate probability is at least {info['best_report_min']} and its reading confidence at least",
         f"{info['min_best']}; every other one needs {info['report_min']} and {info['min_confidence']}.",
         "",
-        f"| photos | F{info.get('beta', 1):g} | F1 | recall | precision | false plates / photo |",
+        f"| photos | F{info['beta']:g} | F1 | recall | precision | false plates / photo |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
-        *(f"| {name} | {x.get('f_beta', x['f1']):.3f} | {x['f1']:.3f} | {x['recall']:.3f} | {x['precision']:.3f} | "
+        *(f"| {name} | {x['f_beta']:.3f} | {x['f1']:.3f} | {x['recall']:.3f} | {x['precision']:.3f} | "
           f"{x['false_per_photo']:.2f} |" for name, x in (("validation (thresholds chosen here)", v), ("check", k))),
         "",
         "Recall counts the plates of scene photos and the plates at least 40 px wide of the",
