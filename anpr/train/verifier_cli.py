@@ -5,7 +5,8 @@ measure both on the check part, and write ``verifier.onnx``, ``verifier.json`` a
 labelled folders -> candidates labelled by overlap (`anpr.train.candidates`) -> fit
 part (training share and a grouped validation share) -> CNN per seed, the seed with
 the best validation average precision kept -> ONNX (parity-checked) -> thresholds of
-best detection F-beta (`anpr.train.verifier.BETA`) on the validation photos, read end to end -> check-part figures.
+best detection F-beta (`anpr.train.verifier.BETA`) on the validation photos, read end
+to end -> check-part figures.
 """
 
 from __future__ import annotations
