@@ -25,39 +25,49 @@ from anpr import recognize
 from anpr.reader import PlateReader
 from anpr.split import part_of
 
-data = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "data"
-photos = [data / "scenes" / s / r["image"] for s in ("us", "eu", "br")
-          for r in csv.DictReader(open(data / "scenes" / s / "labels.csv"))]
-crops = [data / "plates/us" / r["image"] for r in csv.DictReader(open(data / "plates/us/labels.csv"))
-         if part_of(r["plate"]) == "check"]
-crops += [data / "plates/br" / r["image"] for r in csv.DictReader(open(data / "plates/br/labels.csv"))
-          if part_of(r["plate"]) == "check"][:200]
-imgs = [cv2.imread(str(p)) for p in photos]
-cimgs = [cv2.imread(str(p)) for p in crops]
-reader = PlateReader()
-reader.read(imgs[0])
-counts = {"candidate_reads": 0, "recognize_calls": 0}
+
+def inputs(data: Path) -> tuple[list[Path], list[Path]]:
+    """The 295 scene photos, and the check crops: plates/us and the first 200 of plates/br."""
+    photos = [data / "scenes" / s / r["image"] for s in ("us", "eu", "br")
+              for r in csv.DictReader(open(data / "scenes" / s / "labels.csv"))]
+    crops = [data / "plates/us" / r["image"] for r in csv.DictReader(open(data / "plates/us/labels.csv"))
+             if part_of(r["plate"]) == "check"]
+    crops += [data / "plates/br" / r["image"] for r in csv.DictReader(open(data / "plates/br/labels.csv"))
+              if part_of(r["plate"]) == "check"][:200]
+    return photos, crops
 
 
-def counted(fn, key):
-    def wrapper(*args, **kwargs):
-        counts[key] += 1
-        return fn(*args, **kwargs)
-    return wrapper
+def main() -> None:
+    data = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "data"
+    photos, crops = inputs(data)
+    imgs = [cv2.imread(str(p)) for p in photos]
+    cimgs = [cv2.imread(str(p)) for p in crops]
+    reader = PlateReader()
+    reader.read(imgs[0])
+    counts = {"candidate_reads": 0, "recognize_calls": 0}
+
+    def counted(fn, key):
+        def wrapper(*args, **kwargs):
+            counts[key] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    # The reader imports recognize_plate when it reads, so patching the module counts it.
+    PlateReader._read_candidate = counted(PlateReader._read_candidate, "candidate_reads")
+    recognize.recognize_plate = counted(recognize.recognize_plate, "recognize_calls")
+    t0 = time.process_time()
+    for i in imgs:
+        reader.read(i)
+    t1 = time.process_time()
+    scene_counts = dict(counts)
+    for c in cimgs:
+        reader.read_crop(c)
+    t2 = time.process_time()
+    import anpr
+
+    print(json.dumps({"anpr": str(Path(anpr.__file__).parent), "scenes_s": round(t1 - t0, 2),
+                      "crops_s": round(t2 - t1, 2), "n_scenes": len(imgs), "n_crops": len(cimgs), **scene_counts}))
 
 
-# The reader imports recognize_plate when it reads, so patching the module counts it.
-PlateReader._read_candidate = counted(PlateReader._read_candidate, "candidate_reads")
-recognize.recognize_plate = counted(recognize.recognize_plate, "recognize_calls")
-t0 = time.process_time()
-for i in imgs:
-    reader.read(i)
-t1 = time.process_time()
-scene_counts = dict(counts)
-for c in cimgs:
-    reader.read_crop(c)
-t2 = time.process_time()
-import anpr  # noqa: E402
-
-print(json.dumps({"anpr": str(Path(anpr.__file__).parent), "scenes_s": round(t1 - t0, 2),
-                  "crops_s": round(t2 - t1, 2), "n_scenes": len(imgs), "n_crops": len(cimgs), **scene_counts}))
+if __name__ == "__main__":
+    main()

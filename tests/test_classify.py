@@ -120,3 +120,17 @@ def test_directory_instead_of_model(tmp_path):
 def test_bad_backend_name():
     with pytest.raises(ValueError, match="backend"):
         CharClassifier(backend="tpu")
+
+
+@pytest.mark.slow
+def test_shipped_onnx_is_the_shipped_keras_model(clf):
+    """The ONNX file the reader runs is an export of ``models/chars.keras`` (the file
+    training and fine-tuning start from), on crops of every kind."""
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(0)
+    x = rng.random((48, 28, 28, 1), dtype=np.float32)
+    x[:16] = (x[:16] > 0.7).astype(np.float32)  # bilevel, like the scanned sheets
+    model = keras.saving.load_model(default_model_path().with_suffix(".keras"), compile=False)
+    want = model.predict(x, verbose=0)
+    got = clf.predict_normalized(x)
+    assert np.abs(got - want).max() < 1e-4

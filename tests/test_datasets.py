@@ -155,3 +155,61 @@ def test_real_chars_tree_loads(data_dir):
     assert len(data) > 500 and set(data.sources) == {"netherlands"}
     x, y = ds.to_arrays(data.subset(np.arange(len(data)) < 50))
     assert x.shape == (50, 28, 28, 1) and y.shape == (50,)
+
+
+def _drawn_plate(text: str = "AB12", h: int = 160, pitch: int = 70):
+    """A light plate with dark glyphs at known boxes."""
+    img = np.full((h, pitch * len(text) + 20, 3), 215, np.uint8)
+    boxes = []
+    for k, ch in enumerate(text):
+        x0 = 10 + k * pitch + 8
+        cv2.putText(img, ch, (x0, 125), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (25, 25, 25), 8)
+        ink = np.argwhere(img[:, x0 - 8 : x0 + pitch - 8, 0] < 128)
+        (y0, xa), (y1, xb) = ink.min(0), ink.max(0)
+        boxes.append((x0 - 8 + int(xa), int(y0), int(xb - xa + 1), int(y1 - y0 + 1)))
+    return img, boxes
+
+
+def test_far_copy_is_a_small_plate_whose_boxes_still_hold_the_glyphs():
+    img, boxes = _drawn_plate()
+    for seed in range(20):
+        small, scaled = ds.far_copy(img, boxes, np.random.default_rng(seed))
+        assert ds.FAR_HEIGHT[0] - 1 <= small.shape[0] <= ds.FAR_HEIGHT[1] + 1
+        assert small.shape[2] == 3 and len(scaled) == len(boxes)
+        gray = small[..., 0].astype(float)
+        dark = gray < (gray.max() + gray.min()) / 2
+        inside = np.zeros_like(dark)
+        for x, y, w, h in scaled:
+            inside[max(0, y - 1) : y + h + 1, max(0, x - 1) : x + w + 1] = True
+        # Every glyph's box holds ink, and nearly all the ink lies in a box.
+        assert all(dark[y : y + h, x : x + w].any() for x, y, w, h in scaled)
+        assert dark[inside].sum() >= 0.97 * dark.sum()
+
+
+def test_far_copy_never_enlarges_a_plate_already_far():
+    img, boxes = _drawn_plate(h=160)
+    small = cv2.resize(img, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    far, scaled = ds.far_copy(small, [(1, 1, 5, 10)], np.random.default_rng(0))
+    assert far.shape == small.shape and scaled == [(1, 1, 5, 10)]
+
+
+def test_far_copies_are_training_crops_drawn_the_same_every_run(tmp_path):
+    from anpr.split import part_of
+
+    fit_text = next(t for t in (f"AB{i:02d}" for i in range(100)) if part_of(t) == "fit")
+    check_text = next(t for t in (f"AB{i:02d}" for i in range(100)) if part_of(t) == "check")
+    img, boxes = _drawn_plate(fit_text)
+    cv2.imwrite(str(tmp_path / "fit.png"), img)
+    cv2.imwrite(str(tmp_path / "check.png"), img)
+    (tmp_path / "labels.csv").write_text(f"image,plate,region\nfit.png,{fit_text},x\ncheck.png,{check_text},x\n")
+
+    def run():
+        return ds.plate_crops(tmp_path, lambda im: boxes, source="plates/t", far_copies=2)
+
+    (a, stats), (b, _) = run(), run()
+    assert stats == {"plates": 2, "kept": 2, "crops": 8, "far_crops": 8}
+    far = [i for i, s in enumerate(a.sources) if s == "plates/t/far"]
+    assert len(far) == 8 and {a.groups[i] for i in far} == {ds.plate_group("plates/t", fit_text)}
+    assert [CLASSES[a.labels[i]] for i in far] == list(fit_text) * 2
+    assert all(np.array_equal(a.crops[i], b.crops[i]) for i in range(len(a)))
+    assert all(np.asarray(a.crops[i]).shape[0] < 60 for i in far)

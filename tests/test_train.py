@@ -139,3 +139,39 @@ def test_separability_of_identical_glyphs_is_chance():
     assert n == 60 and 0.3 <= acc <= 0.7
     with pytest.raises(ValueError, match="unknown class"):
         separability(x, y, [str(i) for i in range(120)], ("I", "?"))
+
+
+@pytest.mark.slow
+def test_train_seeds_writes_the_mean_of_its_members(tmp_path):
+    keras = pytest.importorskip("keras")
+    pytest.importorskip("onnxruntime")
+    from anpr import CharClassifier
+    from anpr.train.datasets import load_class_folders, to_arrays
+
+    data = _tiny_tree(tmp_path / "data")
+    out = tmp_path / "model"
+    r = CliRunner().invoke(main, ["train", str(data), "--out", str(out), "--epochs", "1", "--test-fraction", "0.3",
+                                  "--seed", "3", "--seeds", "2"])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((out / "chars.json").read_text())
+    assert meta["seeds"] == 2 and [m["seed"] for m in meta["members"]] == [3, 4]
+    assert "--seed 3 --seeds 2" in meta["command"]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "mean of the class probabilities of 2" in card and "seed 4" in card
+    x, _ = to_arrays(load_class_folders(data))
+    mean = keras.saving.load_model(out / "chars.keras")
+    members = [mean.get_layer(f"member{k}") for k in range(2)]
+    each = [m.predict(x, verbose=0) for m in members]
+    assert np.abs(each[0] - each[1]).max() > 1e-3  # two seeds, two different models
+    got = CharClassifier(out / "chars.onnx").predict_normalized(x)
+    assert np.abs(got - (each[0] + each[1]) / 2).max() < 1e-4
+
+
+def test_train_far_needs_the_folder_among_plates(tmp_path):
+    pytest.importorskip("keras")
+    data = _tiny_tree(tmp_path / "data")
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    r = CliRunner().invoke(main, ["train", str(data), "--out", str(tmp_path / "m"), "--far", str(plates)])
+    assert r.exit_code == 2 and "give the folder to --plates as well" in r.output
+    assert "Traceback" not in r.output

@@ -58,11 +58,15 @@ def _synth_plate_set(n: int, seed: int, templates: Path | None):
 
 
 def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed: int,
-          synth_plates: int = 0, templates: Path | None = None):
+          synth_plates: int = 0, templates: Path | None = None, far: tuple[Path, ...] = (), far_copies: int = 0):
     from . import datasets as ds
 
     allset = ds.CharSet()
     stats: dict[str, dict] = {}
+    stray = [str(f) for f in far if Path(f).resolve() not in {Path(p).resolve() for p in plates}]
+    if stray:
+        raise click.UsageError(f"--far {stray[0]}: give the folder to --plates as well")
+    far_set = {Path(f).resolve() for f in far}
     for root in data:
         part = ds.load_class_folders(root)
         click.echo(f"loaded {len(part)} crops from {root}")
@@ -70,11 +74,13 @@ def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed
     for folder in plates:
         n = len(ds.read_plate_labels(folder))
         with click.progressbar(length=n, label=f"segmenting plates in {folder}", file=sys.stderr) as bar:
-            part, st = ds.plate_crops(folder, progress=bar.update)
+            copies = far_copies if Path(folder).resolve() in far_set else 0
+            part, st = ds.plate_crops(folder, progress=bar.update, far_copies=copies)
         stats[ds.plate_source(folder)] = st
         click.echo(
             f"{folder}: {st['kept']} of {st['plates']} plates segmented into exactly len(text) "
             f"boxes -> {st['crops']} crops"
+            + (f" (and {st['far_crops']} of {copies} far copies of each fit plate)" if copies else "")
         )
         allset.extend(part)
     synth = None
@@ -110,11 +116,19 @@ def _summary(name: str, x: np.ndarray, data) -> None:
                    "plates cut out at their boxes); crops are cut with anpr.segment.")
 @click.option("--epochs", default=40, show_default=True, help="Maximum epochs (early stopping ends sooner).")
 @click.option("--seed", default=0, show_default=True)
+@click.option("--seeds", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Train this many seeds (SEED, SEED+1, ...) and write the mean of their class "
+                   "probabilities as the one model.")
 @click.option("--synthetic", default=0, show_default=True, help="Synthetic font glyphs to add to training.")
 @click.option("--synth-plates", default=0, show_default=True, type=click.IntRange(min=0),
               help="Synthetic US plates (anpr.train.plates) whose glyphs are added to training.")
 @click.option("--templates", type=_DIR, default=None,
               help="Blank plate images for --synth-plates (e.g. ../shared/data/templates/us).")
+@click.option("--far", multiple=True, type=_DIR,
+              help="A --plates folder whose fit plates are also trained on as a far camera sees them "
+                   "(anpr.train.datasets.far_copy: smaller, blurred, JPEG), cut at the same boxes.")
+@click.option("--far-copies", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Far copies of each plate of the --far folders.")
 @click.option("--augment/--no-augment", default=True, show_default=True, help="Random distortions per batch.")
 @click.option("--test-fraction", default=0.15, show_default=True, help="Share of groups held out for testing.")
 @click.option("--batch-size", default=64, show_default=True)
@@ -122,8 +136,8 @@ def _summary(name: str, x: np.ndarray, data) -> None:
 @click.option("--weighting", type=click.Choice(["pairs", "half-pairs", "none", "balanced"]), default="half-pairs",
               show_default=True,
               help="Class weights: (half-)balance the O/0 and I/1 look-alike pairs, none, or all classes.")
-def train(data, out, plates, epochs, seed, synthetic, synth_plates, templates, augment, test_fraction, batch_size,
-          patience, weighting):
+def train(data, out, plates, epochs, seed, seeds, synthetic, synth_plates, templates, far, far_copies, augment,
+          test_fraction, batch_size, patience, weighting):
     """Train the character CNN on class-per-folder trees DATA... and plate folders.
 
     Crops of a labelled plate are held out for testing exactly when the plate is in the
@@ -134,13 +148,13 @@ def train(data, out, plates, epochs, seed, synthetic, synth_plates, templates, a
         _quiet_tf()
         _need_train_stack()
         _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience,
-               weighting, synth_plates, templates)
+               weighting, synth_plates, templates, seeds, far, far_copies)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience, weighting,
-           synth_plates=0, templates=None):
+           synth_plates=0, templates=None, seeds=1, far=(), far_copies=2):
     from .. import __version__
     from . import datasets as ds
     from . import evaluate as ev
@@ -151,9 +165,9 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
     if not data and not plates:
         raise click.UsageError("give at least one DATA folder or --plates folder")
     command = _command_line(data, out, plates, epochs, seed, synthetic, augment, test_fraction,
-                            batch_size, patience, weighting, synth_plates, templates)
+                            batch_size, patience, weighting, synth_plates, templates, seeds, far, far_copies)
     t_start = time.perf_counter()
-    allset, synth, plate_stats = _load(data, plates, synthetic, seed, synth_plates, templates)
+    allset, synth, plate_stats = _load(data, plates, synthetic, seed, synth_plates, templates, far, far_copies)
     rest, test = ds.grouped_split(allset, test_fraction)
     if synth is not None:
         rest.extend(synth)  # synthetic glyphs are never test data
@@ -164,24 +178,41 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
     x_test, y_test = ds.to_arrays(test)
     _summary("train+validation", x_rest, rest)
     _summary("held-out test", x_test, test)
-    tr, va = ds.train_val_split(rest.groups, 0.2, seed)
-    click.echo(f"split by group: {len(tr)} train / {len(va)} validation / {len(test)} test crops")
 
     out.mkdir(parents=True, exist_ok=True)
-    with click.progressbar(length=epochs, label="training", file=sys.stderr,
-                           item_show_func=lambda s: s) as bar:
-        def on_epoch(epoch, logs):
-            bar.update(1, f"loss {logs.get('loss', 0):.3f} val_acc {logs.get('val_accuracy', 0):.4f}")
+    aug = augment_batch if augment else None
+    results, members, splits = [], [], []
+    for s in range(seed, seed + seeds):
+        # Each seed draws its own validation groups, as a run with --seed S alone does.
+        tr, va = ds.train_val_split(rest.groups, 0.2, s)
+        splits.append((tr, va))
+        click.echo(f"seed {s}: split by group: {len(tr)} train / {len(va)} validation / {len(test)} test crops")
+        with click.progressbar(length=epochs, label=f"training seed {s}", file=sys.stderr,
+                               item_show_func=lambda t: t) as bar:
+            def on_epoch(epoch, logs):
+                bar.update(1, f"loss {logs.get('loss', 0):.3f} val_acc {logs.get('val_accuracy', 0):.4f}")
 
-        aug = augment_batch if augment else None
-        result = fit(x_rest[tr], y_rest[tr], x_rest[va], y_rest[va], epochs=epochs, seed=seed,
-                     batch_size=batch_size, patience=patience, augment=aug, on_epoch=on_epoch,
-                     weighting=weighting)
-    click.echo(f"trained {result.epochs_run} epochs in {result.seconds:.0f} s (best epoch {result.best_epoch})")
+            result = fit(x_rest[tr], y_rest[tr], x_rest[va], y_rest[va], epochs=epochs, seed=s,
+                         batch_size=batch_size, patience=patience, augment=aug, on_epoch=on_epoch,
+                         weighting=weighting)
+        click.echo(f"seed {s}: trained {result.epochs_run} epochs in {result.seconds:.0f} s "
+                   f"(best epoch {result.best_epoch})")
+        results.append(result)
+        if seeds > 1:
+            p = result.model.predict(x_test, verbose=0, batch_size=256) if len(x_test) else np.zeros((0, 36))
+            t = ev.score(y_test, p, test.sources)
+            members.append({"seed": s, "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+                            "seconds": round(result.seconds, 1),
+                            "test": {k: t[k] for k in ("n", "accuracy", "accuracy_o0_merged",
+                                                       "accuracy_lookalike_merged")}})
+    if seeds > 1:
+        from .ensemble import average_models
 
-    model = result.model
+        model = average_models([r.model for r in results])
+    else:
+        model = results[0].model
     save_keras(model, out / "chars.keras")
-    check = x_test[:512] if len(x_test) else x_rest[va][:512]
+    check = x_test[:512] if len(x_test) else x_rest[splits[0][1]][:512]
     diff = export_onnx(model, out / "chars.onnx", check=check)
     click.echo(f"wrote {out / 'chars.onnx'} (max |keras - onnx| = {diff:.1e})")
 
@@ -190,7 +221,7 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
     clf = CharClassifier(out / "chars.onnx")
     probs = clf.predict_normalized(x_test) if len(x_test) else np.zeros((0, 36), np.float32)
     res = ev.score(y_test, probs, test.sources)
-    ev.plot_curves(result.history, out / "curves.png")
+    ev.plot_curves([r.history for r in results], out / "curves.png")
     if len(x_test):
         ev.plot_confusion(np.array(res["confusion"]), out / "confusion.png")
         ev.plot_predictions(x_test, y_test, probs, out / "predictions.png", seed=seed)
@@ -202,11 +233,13 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "anpr_version": __version__,
         "versions": _versions(),
-        "train_seconds_fit": round(result.seconds, 1),
+        "train_seconds_fit": round(sum(r.seconds for r in results), 1),
         "train_seconds_total": round(total, 1),
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
+        "epochs_run": results[0].epochs_run,
+        "best_epoch": results[0].best_epoch,
         "seed": seed,
+        "seeds": seeds,
+        "members": members,
         "augment": augment,
         "weighting": weighting,
         "synthetic": synthetic,
@@ -214,8 +247,8 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
         "test_fraction": test_fraction,
         "counts_train_val": rest.counts(),
         "counts_test": test.counts(),
-        "n_train": int(len(tr)),
-        "n_val": int(len(va)),
+        "n_train": int(len(splits[0][0])),
+        "n_val": int(len(splits[0][1])),
         "plate_stats": plate_stats,
         "onnx_parity_max_abs": diff,
         "test": {k: v for k, v in res.items() if k != "confusion"},
@@ -227,14 +260,21 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
 
 
 def _command_line(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size,
-                  patience, weighting, synth_plates=0, templates=None) -> str:
+                  patience, weighting, synth_plates=0, templates=None, seeds=1, far=(), far_copies=2) -> str:
     """The command, with every option spelled out, that reproduces this run."""
     parts = ["anpr", "train", *map(str, data), "--out", str(out)]
     for p in plates:
         parts += ["--plates", str(p)]
-    parts += ["--epochs", str(epochs), "--seed", str(seed), "--synthetic", str(synthetic),
+    parts += ["--epochs", str(epochs), "--seed", str(seed)]
+    if seeds > 1:
+        parts += ["--seeds", str(seeds)]
+    parts += ["--synthetic", str(synthetic),
               "--augment" if augment else "--no-augment", "--test-fraction", str(test_fraction),
               "--batch-size", str(batch_size), "--patience", str(patience), "--weighting", weighting]
+    for f in far:
+        parts += ["--far", str(f)]
+    if far:
+        parts += ["--far-copies", str(far_copies)]
     if synth_plates:
         parts += ["--synth-plates", str(synth_plates)]
     if templates:
@@ -272,13 +312,18 @@ def _model_card(meta: dict, res: dict) -> str:
         return rows
 
     t = meta["test"]
+    n_members = meta.get("seeds", 1)
+    mean_of = (f"The mean of the class probabilities of {n_members} such CNNs trained with seeds "
+               f"{meta['seed']}-{meta['seed'] + n_members - 1} (`anpr.train.ensemble`), in one file. "
+               if n_members > 1 else "")
     lines = [
         "# Character model `chars.onnx`",
         "",
         "36-class CNN (`0-9A-Z`, order of `anpr.normalize.CLASSES`) reading 28x28x1 float32 crops from",
         "`anpr.normalize.normalize_batch` (light glyph on dark). Three blocks, each a 3x3 convolution",
         "(32, 64, 128 filters), BatchNorm, LeakyReLU, 2x2 max-pool and dropout; dense 256 head with",
-        "BatchNorm, LeakyReLU and dropout; softmax. Exported with `model.export(format=\"onnx\")`;",
+        "BatchNorm, LeakyReLU and dropout; softmax. " + mean_of
+        + "Exported with `model.export(format=\"onnx\")`;",
         f"max |Keras - ONNX| on test crops: {meta['onnx_parity_max_abs']:.1e}.",
         "",
         "## How it was trained",
@@ -289,7 +334,9 @@ def _model_card(meta: dict, res: dict) -> str:
         f"- command (from the repository root): `{meta['command']}`",
         f"- time: {meta['train_seconds_fit'] / 60:.1f} min fitting, "
         f"{meta['train_seconds_total'] / 60:.1f} min for the whole command "
-        f"({meta['epochs_run']} epochs, best {meta['best_epoch']}, seed {meta['seed']})",
+        + (f"({meta['epochs_run']} epochs, best {meta['best_epoch']}, seed {meta['seed']})" if n_members == 1
+           else f"({n_members} seeds: " + "; ".join(
+               f"seed {m['seed']} {m['epochs_run']} epochs, best {m['best_epoch']}" for m in meta["members"]) + ")"),
         f"- augmentation: {'on' if meta['augment'] else 'off'}; synthetic glyphs: {meta['synthetic']}; "
         f"synthetic US plates (`anpr.train.plates`, vendored FHWA-style and DIN fonts): "
         f"{meta.get('synth_plates', 0)}; "
@@ -305,14 +352,22 @@ def _model_card(meta: dict, res: dict) -> str:
         "",
     ]
     for src, st in meta["plate_stats"].items():
-        lines.append(f"  - {src}: {st['kept']} of {st['plates']} plates kept, {st['crops']} crops")
+        far_note = f", and {st['far_crops']} crops of far copies (training only)" if st.get("far_crops") else ""
+        lines.append(f"  - {src}: {st['kept']} of {st['plates']} plates kept, {st['crops']} crops{far_note}")
     lines += ["", "### Data (train + validation)", ""] + counts_table(meta["counts_train_val"])
     lines += ["", f"train {meta['n_train']} / validation {meta['n_val']} crops", ""]
     lines += ["### Held-out test data", ""] + counts_table(meta["counts_test"])
+    lines += ["", "## Test results (held-out real crops)", ""]
+    if n_members > 1:
+        lines += ["Each member alone, then the mean:", "",
+                  "| model | strict | O/0 merged | O/0 + I/1 merged |", "| --- | ---: | ---: | ---: |"]
+        for m in meta["members"] + [{"seed": "mean", "test": t}]:
+            name = f"seed {m['seed']}" if m["seed"] != "mean" else "**mean (shipped)**"
+            mt = m["test"]
+            lines.append(f"| {name} | {mt['accuracy']:.4f} | {mt['accuracy_o0_merged']:.4f} "
+                         f"| {mt['accuracy_lookalike_merged']:.4f} |")
+        lines += [""]
     lines += [
-        "",
-        "## Test results (held-out real crops)",
-        "",
         f"- accuracy, O/0 strict: **{t['accuracy']:.4f}** ({t['n']} crops)",
         f"- accuracy, O/0 merged: **{t['accuracy_o0_merged']:.4f}**",
         f"- accuracy, O/0 and I/1 merged: {t['accuracy_lookalike_merged']:.4f} (Brazilian plates draw "

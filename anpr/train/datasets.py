@@ -277,6 +277,7 @@ def plate_crops(
     *,
     source: str | None = None,
     progress: Callable[[int], None] | None = None,
+    far_copies: int = 0,
 ) -> tuple[CharSet, dict[str, int]]:
     """Label real crops by segmenting labelled plate images (`segmented_plates`): a
     plate is kept only when the segmenter finds exactly ``len(text)`` boxes. All crops
@@ -292,30 +293,84 @@ def plate_crops(
         Source name; defaults to `plate_source`.
     progress : callable
         Called with 1 after each plate.
+    far_copies : int
+        Also this many copies of each kept plate of the fit part as a far camera sees
+        it (`far_copy`), cut at the same boxes scaled: training crops only (source
+        ``<source>/far``; none for check-part plates, which are test data), drawn
+        with a seed of the plate's file name: the same copies in every run.
 
     Returns
     -------
     (CharSet, dict)
-        The crops and ``{"plates", "kept", "crops"}`` counts.
+        The crops and ``{"plates", "kept", "crops"}`` counts (and ``"far_crops"``).
     """
     if cut is None:
         from ..segment import cut_chars as cut
     source = source or plate_source(folder)
     out = CharSet()
     stats = {"plates": len(read_plate_labels(folder)), "kept": 0, "crops": 0}
+    if far_copies:
+        stats["far_crops"] = 0
     for path, img, text, boxes in segmented_plates(folder, segment=segment):
         if progress:
             progress(1)
         if boxes is None:
             continue
-        crops = cut(img, boxes)
+        group = plate_group(source, text)
         stats["kept"] += 1
-        for k, (ch, crop) in enumerate(zip(text, crops)):
-            if crop is None or np.asarray(crop).size == 0:
-                continue
-            out.add(np.asarray(crop), CLASSES.index(ch), source, plate_group(source, text), f"{path}#{k}")
-            stats["crops"] += 1
+        views = [(img, boxes, source, "")]
+        if far_copies and not is_test_group(group):
+            rng = np.random.default_rng(zlib.crc32(Path(path).name.encode()))
+            views += [(*far_copy(img, boxes, rng), f"{source}/far", f"~far{j}") for j in range(far_copies)]
+        for view, view_boxes, view_source, tag in views:
+            for k, (ch, crop) in enumerate(zip(text, cut(view, view_boxes))):
+                if crop is None or np.asarray(crop).size == 0:
+                    continue
+                out.add(np.asarray(crop), CLASSES.index(ch), view_source, group, f"{path}{tag}#{k}")
+                stats["far_crops" if tag else "crops"] += 1
     return out, stats
+
+
+FAR_HEIGHT = (20.0, 60.0)
+"""Plate heights in pixels of `far_copy`: the labelled US scene plates are 25-70 px tall
+(median 44) where the US plate crops are about 160, so the character model sees far
+plates' glyphs only in the scene crops unless the near ones are made far."""
+
+
+def far_copy(plate: np.ndarray, boxes: Sequence, rng: np.random.Generator,
+             height: tuple[float, float] = FAR_HEIGHT) -> tuple[np.ndarray, list]:
+    """A labelled plate as a far camera sees it, with its glyph boxes.
+
+    The plate is shrunk to a random height within ``height`` (never enlarged), then
+    blurred, noised and JPEG-compressed at random; the boxes are scaled with it, so
+    they still hold the same glyphs.
+
+    >>> import numpy as np
+    >>> img = np.full((160, 320), 200, np.uint8)
+    >>> small, b = far_copy(img, [(20, 40, 30, 80)], np.random.default_rng(0))
+    >>> 20 <= small.shape[0] <= 60, len(b), b[0][3] < 80
+    (True, 1, True)
+    """
+    import cv2
+
+    a = np.asarray(plate)
+    h, w = a.shape[:2]
+    s = min(1.0, rng.uniform(*height) / h)
+    size = (max(8, round(w * s)), max(4, round(h * s)))
+    small = cv2.resize(a, size, interpolation=cv2.INTER_AREA) if s < 1.0 else a.copy()
+    if rng.random() < 0.5:
+        small = cv2.GaussianBlur(small, (0, 0), rng.uniform(0.3, 0.9))
+    if rng.random() < 0.5:
+        noisy = small.astype(np.float32) + rng.normal(0.0, rng.uniform(1.0, 6.0), small.shape)
+        small = np.clip(noisy, 0, 255).astype(np.uint8)
+    if rng.random() < 0.7:
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 80))])
+        if ok:
+            small = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    sx, sy = small.shape[1] / w, small.shape[0] / h
+    scaled = [(int(round(x * sx)), int(round(y * sy)), max(1, int(round(bw * sx))), max(1, int(round(bh * sy))))
+              for x, y, bw, bh in boxes]
+    return small, scaled
 
 
 PLATE_GROUP = "plate:"

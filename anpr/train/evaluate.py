@@ -236,19 +236,24 @@ def plot_confusion(cm: np.ndarray, path: str | Path, title: str = "Confusion mat
     plt.close(fig)
 
 
-def plot_curves(history: dict, path: str | Path) -> None:
-    """Training and validation loss and accuracy per epoch."""
+def plot_curves(history: dict | Sequence[dict], path: str | Path) -> None:
+    """Training and validation loss and accuracy per epoch (one history, or one per
+    member of an averaged model)."""
     plt = _pyplot()
+    histories = [history] if isinstance(history, dict) else list(history)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key in zip(axes, ("loss", "accuracy")):
-        for prefix, style in (("", "-"), ("val_", "--")):
-            vals = history.get(prefix + key)
-            if vals:
-                ax.plot(range(1, len(vals) + 1), vals, style, label=(prefix or "train_") + key)
+        for k, h in enumerate(histories):
+            tag = f" (member {k})" if len(histories) > 1 else ""
+            for prefix, style in (("", "-"), ("val_", "--")):
+                vals = h.get(prefix + key)
+                if vals:
+                    ax.plot(range(1, len(vals) + 1), vals, style, color=f"C{k}",
+                            label=(prefix or "train_") + key + tag)
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
