@@ -63,7 +63,8 @@ def _load(data: tuple[Path, ...], plates: tuple[Path, ...], synthetic: int, seed
 
     allset = ds.CharSet()
     stats: dict[str, dict] = {}
-    stray = [str(f) for f in far if Path(f).resolve() not in {Path(p).resolve() for p in plates}]
+    plate_set = {Path(p).resolve() for p in plates}
+    stray = [f for f in far if Path(f).resolve() not in plate_set]
     if stray:
         raise click.UsageError(f"--far {stray[0]}: give the folder to --plates as well")
     far_set = {Path(f).resolve() for f in far}
@@ -312,7 +313,7 @@ def _model_card(meta: dict, res: dict) -> str:
         return rows
 
     t = meta["test"]
-    n_members = meta.get("seeds", 1)
+    n_members = meta["seeds"]
     mean_of = (f"The mean of the class probabilities of {n_members} such CNNs trained with seeds "
                f"{meta['seed']}-{meta['seed'] + n_members - 1} (`anpr.train.ensemble`), in one file. "
                if n_members > 1 else "")

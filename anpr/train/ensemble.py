@@ -9,7 +9,6 @@ averaged model is one ONNX file, read exactly as a single CNN.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 
@@ -19,19 +18,19 @@ def average_models(members: Sequence, name: str = "anpr_chars_mean"):
     Parameters
     ----------
     members : sequence of keras.Model
-        Models with the same input shape and output size (the character CNN of
-        `anpr.train.model.build_model`, trained with different seeds).
+        Two or more models with the same input shape and output size (the character
+        CNN of `anpr.train.model.build_model`, trained with different seeds).
 
     Raises
     ------
     ValueError
-        When no member is given or their input or output shapes differ.
+        When fewer than two members are given or their input or output shapes differ.
     """
     import keras
 
     members = list(members)
-    if not members:
-        raise ValueError("average_models needs at least one model")
+    if len(members) < 2:
+        raise ValueError(f"average_models needs at least two models, got {len(members)}")
     shapes = {(tuple(m.input_shape[1:]), tuple(m.output_shape[1:])) for m in members}
     if len(shapes) != 1:
         raise ValueError(f"members differ in input/output shape: {sorted(shapes)}")
@@ -39,12 +38,5 @@ def average_models(members: Sequence, name: str = "anpr_chars_mean"):
     inputs = keras.Input(in_shape, name="chars")
     # Each member becomes one named layer of the mean model (they share layer names).
     outs = [keras.Model(m.input, m.output, name=f"member{k}")(inputs) for k, m in enumerate(members)]
-    out = outs[0] if len(outs) == 1 else keras.layers.Average(name="probs_mean")(outs)
-    return keras.Model(inputs, out, name=name)
+    return keras.Model(inputs, keras.layers.Average(name="probs_mean")(outs), name=name)
 
-
-def load_members(paths: Sequence[str | Path]) -> list:
-    """The Keras models saved at ``paths`` (``chars.keras`` of `anpr train` runs)."""
-    import keras
-
-    return [keras.models.load_model(str(p), compile=False) for p in paths]
