@@ -9,8 +9,7 @@ region, or of all regions without one, settle digit/letter look-alikes only) and
 highest confidence. An end glyph that is doubtful, tall enough to be the plate's
 frame edge (`TALL_END`) or a picture beside the text (`_picture_ends`) is also
 weighed left out, and so is an inner glyph
-that is an emblem between two groups (`_picture_between`) or a piece of its neighbour
-(`_nested`); a reading that leaves out glyphs another hypothesis reads surely is
+that is an emblem between two groups (`_picture_between`); a reading that leaves out glyphs another hypothesis reads surely is
 penalised (`MISSING_FACTOR`). The confidence combines the classifier's character
 probabilities with the geometric quality of the segmentation, so that a grille,
 a sign or a headlight -- which may still yield a row of blobs -- scores low.
@@ -66,10 +65,6 @@ is a picture beside the text (`_picture_ends`), like a frame edge..."""
 
 SURE_REST = 0.8
 """... when the classifier is this sure of every glyph between the two ends."""
-
-NESTED = 0.8
-"""Two glyph boxes of a row overlapping this much of the narrower's width are one
-glyph and a piece of it (`_nested`)."""
 
 JOIN_NARROW = 0.5
 JOIN_WIDE = 1.3
@@ -388,31 +383,6 @@ def _picture_between(boxes: list[Box], probs: np.ndarray) -> list[int]:
     return out
 
 
-def _nested(boxes: list[Box]) -> list[int]:
-    """Glyphs of one text row that lie across a neighbour's box: a piece of it.
-
-    A stroke cut out of a glyph next to the glyph's own box (the 3's bowl, the
-    7's bar) reads as a ``1``; glyphs of a row do not overlap that much: at least
-    `NESTED` of the piece's width lies within its neighbour's. Returns the
-    positions in ``boxes`` (one text row, reading order) of the narrower box of
-    each such pair.
-
-    Examples
-    --------
-    >>> _nested([(0, 0, 10, 20), (12, 0, 10, 20), (18, 0, 5, 22), (26, 0, 10, 20)])
-    [2]
-    >>> _nested([(0, 0, 10, 20), (12, 0, 10, 20), (20, 0, 5, 22), (26, 0, 10, 20)])
-    []
-    """
-    out = []
-    for i, (a, b) in enumerate(zip(boxes, boxes[1:])):
-        inside = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-        narrow = i if a[2] < b[2] else i + 1
-        if inside >= NESTED * boxes[narrow][2] and narrow not in out:
-            out.append(narrow)
-    return out
-
-
 def _joined(s: Segmentation, height: int) -> list[Segmentation]:
     """Hypotheses that join two narrow neighbours of a one-row hypothesis into one glyph.
 
@@ -582,7 +552,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                 row = [s.boxes[k] for k in keep]
                 row_probs = uprobs[[index[b] for b in row]]
                 frames |= {index[s.boxes[keep[i]]] for i in _picture_ends(row, row_probs)}
-                inner = [keep[i] for i in _picture_between(row, row_probs) + _nested(row)]
+                inner = [keep[i] for i in _picture_between(row, row_probs)]
                 if inner:
                     pictures |= {index[s.boxes[k]] for k in inner}
                     consider(s, [k for k in keep if k not in inner])
