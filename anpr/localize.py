@@ -521,8 +521,6 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     k = len(blobs)
     if k == 0:
         return {"n": 0, "contrast": contrast, "hstd": 1.0, "ystd": 1.0, "hfrac": 0.0, "cover": 0.0}
-    # Solid thin bars: the I and 1 of a plate, or every "glyph" of a fence or grille.
-    bars = sum(1 for _, _, bw_, bh, a in blobs if bw_ <= 0.35 * bh and a >= 0.6 * bw_ * bh)
     x, y, w, h = (np.array(v, np.float64) for v in list(zip(*blobs))[:4])
     # Sums of whole (and half) pixel counts are exact in float64, so these means are
     # those of np.mean, without its overhead.
@@ -539,7 +537,6 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     return {
         "row": row,
         "n": k,
-        "bars": bars / k,
         "contrast": contrast,
         "hstd": _std(h) / hm,
         "ystd": _std(yc) / hm if k > 1 else 1.0,
@@ -653,16 +650,8 @@ def _stats_score(f: dict) -> dict:
     line = float(np.exp(-3 * f["ystd"]) * np.exp(-3 * f["hstd"]))
     fill = min(1.0, f["cover"] / 0.6)
     size = 1.0 if 0.35 <= f["hfrac"] <= 0.85 else 0.6
-    # A row made mostly of solid bars is a fence, a grille or a radiator, not text.
-    fence = FENCE_PENALTY if f.get("bars", 0.0) > FENCE_BARS else 1.0
-    return dict(f, score=float(count * line * fill * size * fence * min(1.0, f["contrast"] / 0.25)))
+    return dict(f, score=float(count * line * fill * size * min(1.0, f["contrast"] / 0.25)))
 
-
-FENCE_BARS = 0.5
-"""A glyph row in which more than this fraction of the glyphs are solid thin bars..."""
-
-FENCE_PENALTY = 0.3
-"""... has its cheap score multiplied by this."""
 
 MAX_SCORED = 60
 """Most candidates (the largest) that `find_candidates` scores. Scoring costs about

@@ -248,19 +248,3 @@ def test_glyph_stats_of_a_synthetic_row():
     g = L.glyph_stats(patch, "dark")
     assert 5 <= g["n"] <= 7 and g["contrast"] > 0.5 and g["hstd"] < 0.2
     assert L.glyph_stats(patch, "light")["n"] <= 2
-
-
-def test_fence_scores_below_text():
-    """A row of solid bars (a fence, a grille) is penalized; glyphs are not."""
-    import cv2
-
-    fence = np.full((32, 200), 200, np.uint8)
-    for x in range(10, 190, 22):
-        fence[5:27, x : x + 5] = 20
-    text = np.full((32, 200), 200, np.uint8)
-    cv2.putText(text, "AB12CD", (8, 26), cv2.FONT_HERSHEY_SIMPLEX, 0.85, 20, 2)
-    f, t = L.glyph_stats(fence, "dark"), L.glyph_stats(text, "dark")
-    assert f["n"] >= 6 and f["bars"] == 1.0
-    assert t["n"] >= 5 and t["bars"] < L.FENCE_BARS
-    assert L._stats_score(f)["score"] == pytest.approx(L.FENCE_PENALTY * L._stats_score(dict(f, bars=0.0))["score"])
-    assert L._stats_score(t)["score"] == L._stats_score(dict(t, bars=0.0))["score"]
