@@ -1,18 +1,18 @@
 """Read the characters of one cropped, rectified plate.
 
-`recognize_plate` segments the plate (several hypotheses, plus ones that join two
-narrow bars into one broken glyph, `_joined`), classifies every
-character crop of every hypothesis in one batched classifier call (and a doubtful
-glyph that something touches once more, cut free of it: `FREED_DOUBT`), decodes each
-hypothesis (a strict region's formats fit the reading; otherwise the formats of the
-region, or of all regions without one, settle digit/letter look-alikes only) and keeps the one with the
-highest confidence. An end glyph that is doubtful, tall enough to be the plate's
-frame edge (`TALL_END`) or a picture beside the text (`_picture_ends`) is also
-weighed left out, and so is an inner glyph
-that is an emblem between two groups (`_picture_between`); a reading that leaves out glyphs another hypothesis reads surely is
-penalised (`MISSING_FACTOR`). The confidence combines the classifier's character
-probabilities with the geometric quality of the segmentation, so that a grille,
-a sign or a headlight -- which may still yield a row of blobs -- scores low.
+`recognize_plate` segments the plate (several hypotheses, plus ones that join two narrow
+bars into one broken glyph, `_joined`), classifies every character crop of every
+hypothesis in one batched classifier call (and a doubtful glyph that something touches
+once more, cut free of it: `FREED_DOUBT`), decodes each hypothesis (a strict region's
+formats fit the reading; otherwise the formats of the region, or of all regions without
+one, settle digit/letter look-alikes only) and keeps the one with the highest
+confidence. An end glyph that is doubtful, tall enough to be the plate's frame edge
+(`TALL_END`) or a picture beside the text (`_picture_ends`) is also weighed left out,
+and so is an inner glyph that is an emblem between two groups (`_picture_between`); a
+reading that leaves out glyphs another hypothesis reads surely is penalised
+(`MISSING_FACTOR`). The confidence combines the classifier's character probabilities
+with the geometric quality of the segmentation, so that a grille, a sign or a headlight
+-- which may still yield a row of blobs -- scores low.
 """
 
 from __future__ import annotations

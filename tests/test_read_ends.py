@@ -167,7 +167,7 @@ def test_emblem_or_piece_between_glyphs_is_left_out(reader, data_dir, image):
     # glyph finder's hypothesis leaves it out); the wide 2 with the peach behind it
     # and a wide W on the row's line stay.
     label = next(r["plate"] for r in read_labels(data_dir / "plates" / "us" / "labels.csv") if r["image"] == image)
-    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier, None, reader.glyphs)
+    got = recognize_plate(cv2.imread(str(data_dir / "plates" / "us" / image)), reader.classifier, glyphs=reader.glyphs)
     assert got is not None and _same(got.text, label)
 
 
