@@ -39,7 +39,7 @@ from __future__ import annotations
 import csv
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -192,6 +192,7 @@ def run_benchmark(
     model: Any = None,
     reader: Any = None,
     part: str | None = None,
+    reader_options: Mapping[str, Any] | None = None,
 ) -> dict:
     """Read every labelled image of ``dirs`` and score the readings.
 
@@ -212,9 +213,13 @@ def run_benchmark(
     model : None, path or CharClassifier
         Passed to `PlateReader`.
     reader : PlateReader, optional
-        Use this reader (its region is then kept unless ``region`` is given).
+        Use this reader (its region is then kept unless ``region`` is given; for
+        another region, a reader with its models).
     part : {"fit", "check"}, optional
         Score only that part of each folder (`anpr.split`).
+    reader_options : mapping, optional
+        More keyword arguments for the `PlateReader` made here (``verifier``,
+        ``glyphs``: other model files of the learned stages).
 
     Returns
     -------
@@ -241,7 +246,11 @@ def run_benchmark(
             rd = reader
         else:
             if reg not in readers:
-                readers[reg] = PlateReader(model=model if reader is None else reader.classifier, region=reg)
+                opts = dict(reader_options or {})
+                if reader is not None:  # the given reader's learned stages, for another region
+                    opts.setdefault("verifier", False if reader.verifier is None else reader.verifier)
+                    opts.setdefault("glyphs", False if reader.glyphs is None else reader.glyphs)
+                readers[reg] = PlateReader(model=model if reader is None else reader.classifier, region=reg, **opts)
             rd = readers[reg]
         for lab in labels[d]:
             path = d / lab["image"]
@@ -444,9 +453,11 @@ def run_detection(
     model: Any = None,
     reader: Any = None,
     part: str | None = None,
+    reader_options: Mapping[str, Any] | None = None,
 ) -> dict:
     """Read every photo of boxes-only folders (``labels.csv``: ``image,x,y,w,h``, one
     row per plate) and score where plates were reported; see `summarize_detection`.
+    ``reader_options`` are more keyword arguments for the `PlateReader` made here.
 
     ``out_dir`` gets ``detections.csv`` (one row per photo), ``summary.json`` and
     ``detections.png``: a montage of missed plates (red) and false plates (orange).
@@ -455,7 +466,7 @@ def run_detection(
     from .reader import PlateReader
 
     dirs = [Path(d) for d in dirs]
-    rd = reader if reader is not None else PlateReader(model=model)
+    rd = reader if reader is not None else PlateReader(model=model, **(reader_options or {}))
     photos: dict = {}
     for d in dirs:
         for r in load_labels(d, False, part):

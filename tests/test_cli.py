@@ -367,6 +367,25 @@ def test_benchmark_accuracy_small_set(data_dir, tmp_path):
     assert json.loads((out / "summary.json").read_text())["total"]["n"] == 3
 
 
+def test_benchmark_scores_other_stage_models(data_dir, tmp_path):
+    # --verifier and --glyphs reach the reader: "none" reads without the learned stage,
+    # a path is loaded (a missing one is a one-line error naming it).
+    folder = data_dir / "scenes" / "eu"
+    args = ["benchmark", str(folder), "--part", "check", "--no-progress"]
+    plain = _runner().invoke(main, args + ["--verifier", "none", "--glyphs", "none", "--out", str(tmp_path / "a")])
+    assert plain.exit_code == 0, plain.stderr
+    from anpr.verify import default_verifier_path
+
+    shipped = _runner().invoke(main, args + ["--verifier", str(default_verifier_path()), "--out", str(tmp_path / "b")])
+    assert shipped.exit_code == 0, shipped.stderr
+    n = json.loads((tmp_path / "b" / "summary.json").read_text())["total"]["n"]
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["total"]["n"] == n > 0
+    for opt, kind in (("--verifier", "verifier"), ("--glyphs", "glyph")):
+        r = _runner().invoke(main, args + [opt, str(tmp_path / "nope.onnx")])
+        assert r.exit_code == 1 and f"nope.onnx: {kind} model file not found" in r.stderr
+        assert "Traceback" not in r.stderr
+
+
 def test_benchmark_crop_folder_without_crop_is_usage_error(tmp_path):
     (tmp_path / "labels.csv").write_text("image,plate\na.jpg,AB123\n")
     r = _runner().invoke(main, ["benchmark", str(tmp_path), "--no-progress"])

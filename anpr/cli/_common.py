@@ -48,6 +48,32 @@ def model_option(f: Callable) -> Callable:
     )(f)
 
 
+def stage_options(f: Callable) -> Callable:
+    """``--verifier`` and ``--glyphs``: the learned stages' model files (`side_model`)."""
+    f = click.option(
+        "--glyphs", type=str, default=None, metavar="PATH|none",
+        help="Glyph finder (.onnx) to use instead of the shipped one; none: the connected-component "
+             "segmenter alone.",
+    )(f)
+    return click.option(
+        "--verifier", type=str, default=None, metavar="PATH|none",
+        help="Plate verifier (.onnx, its thresholds from the .json beside it) to use instead of the "
+             "shipped one; none: the cheap score alone ranks candidates, with the default thresholds.",
+    )(f)
+
+
+def side_model(value: str | None) -> str | bool | None:
+    """A ``--verifier``/``--glyphs`` value as ``PlateReader`` takes it: None for the
+    shipped model, False for ``none``, else the path.
+
+    >>> side_model(None), side_model("none"), side_model("m/v.onnx")
+    (None, False, 'm/v.onnx')
+    """
+    if value is None:
+        return None
+    return False if value.lower() == "none" else value
+
+
 def crop_option(f: Callable) -> Callable:
     return click.option("--crop", is_flag=True, help="Each image is already a tight plate crop.")(f)
 
@@ -66,9 +92,15 @@ def verbose_option(f: Callable) -> Callable:
     return click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")(f)
 
 
-def reader_kwargs(model: str | None, region: str | None) -> dict[str, Any]:
-    """Keyword arguments for ``PlateReader`` from the common options."""
-    return {"model": model, "region": region.lower() if region else None}
+def reader_kwargs(model: str | None, region: str | None, verifier: str | None = None,
+                  glyphs: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``PlateReader`` from the common options (`stage_options`
+    values are left out when not given, so the reader's defaults hold)."""
+    out: dict[str, Any] = {"model": model, "region": region.lower() if region else None}
+    for key, value in (("verifier", verifier), ("glyphs", glyphs)):
+        if value is not None:
+            out[key] = side_model(value)
+    return out
 
 
 def display(text: str) -> str:

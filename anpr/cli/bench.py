@@ -15,6 +15,7 @@ from ._common import (
     model_option,
     quiet_opencv,
     reader_kwargs,
+    stage_options,
     verbose_option,
 )
 
@@ -29,6 +30,7 @@ from ._common import (
     help="Plate format to expect; auto: from each folder's name (us/eu/br).",
 )
 @model_option
+@stage_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write reports into this folder.")
 @click.option("--speed", is_flag=True, help="Measure speed instead of accuracy.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="With --speed: time only the first N photos.")
@@ -41,6 +43,8 @@ def benchmark(
     crop: bool,
     region: str | None,
     model: str | None,
+    verifier: str | None,
+    glyphs: str | None,
     out_dir: str | None,
     speed: bool,
     limit: int | None,
@@ -56,8 +60,10 @@ def benchmark(
     writes the detailed reports there (results.csv, summary.json, failures.png;
     detections.csv and detections.png for boxes-only folders).
     --speed times reading instead (see anpr.speed) and --out then gets speed.json.
+    --model, --verifier and --glyphs score other model files against the shipped ones.
     """
     paths = [Path(d) for d in dirs]
+    stages = {k: v for k, v in reader_kwargs(None, None, verifier, glyphs).items() if k in ("verifier", "glyphs")}
     with errors_to_exit(verbose, model):
         quiet_opencv(verbose)
         bar = _Progress(progress)
@@ -67,7 +73,7 @@ def benchmark(
 
                 fixed = None if region and region.lower() == "auto" else region
                 summary = run_speed(
-                    paths, limit=limit, reader_kwargs=reader_kwargs(model, fixed), progress=bar
+                    paths, limit=limit, reader_kwargs=reader_kwargs(model, fixed, verifier, glyphs), progress=bar
                 )
                 text = format_speed(summary)
                 if out_dir:
@@ -94,12 +100,13 @@ def benchmark(
                         progress=bar,
                         model=model,
                         part=sel,
+                        reader_options=stages,
                     )
                     texts.append(format_summary(summary))
                 if detect:
                     bar.reset()
                     det = run_detection(detect, out_dir=Path(out_dir) / "detect" if out_dir and read else out_dir,
-                                        progress=bar, model=model, part=sel)
+                                        progress=bar, model=model, part=sel, reader_options=stages)
                     texts.append(format_detection(det))
                 text = "\n\n".join(texts)
         finally:
