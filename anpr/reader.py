@@ -8,6 +8,7 @@
       -> best few -> localize.rectify (full resolution, upright)
       -> recognize.recognize_plate (segment, CNN, decode)
       -> report: overlap removal, the verifier's and the reading's thresholds
+         (the verifier also judges each reading's own outline)
 
 Reading (segmentation and CNN) is the expensive step, so it only reads the
 `MAX_READS` candidates that the cheap score puts first and that score at least
@@ -364,7 +365,6 @@ class PlateReader:
                 continue  # a piece or a variant of a plate already read confidently
             plate = self._read_candidate(gray, cand, debug, k)
             if plate is not None:
-                plate.plate_p = cand.plate_p
                 reads.append(plate)
                 if _holding(plate, cand) > held:
                     held, held_p = plate.confidence, cand.plate_p or 0.0
@@ -375,16 +375,18 @@ class PlateReader:
                 if alt is not None:
                     other = self._read_candidate(gray, alt, debug, f"{k}v")
                     if other is not None:
-                        other.plate_p = alt.plate_p
                         reads.append(other)
                         if _holding(other, alt) > held:
                             held, held_p = other.confidence, alt.plate_p or 0.0
-        if self.verifier is not None:
-            # A reading is judged by the verifier's verdict on the place read, the
-            # surest of the candidates lying there: a glyph row or a loose box may
-            # give the better reading while the plate's own outline looks more a plate.
-            for p in reads:
-                p.plate_p = max([c.plate_p for c in cands if _overlap(c.box, p.box)] + [p.plate_p])
+        if self.verifier is not None and reads:
+            # A reading is judged by the surest of the verifier's verdicts on the place
+            # read: the candidates lying there (a glyph row or a loose box may give the
+            # better reading while the plate's own outline looks more a plate) and the
+            # outline it would be reported with, which no proposal may match (a plate
+            # proposed only as its glyph row, or as part of a larger box).
+            outline_p = self.verifier.score(gray, [p.corners for p in reads])
+            for p, q in zip(reads, outline_p):
+                p.plate_p = max([c.plate_p for c in cands if _overlap(c.box, p.box)] + [float(q)])
         return reads
 
     def rank_candidates(self, gray: np.ndarray) -> list:

@@ -50,7 +50,9 @@ MODEL_NAME = "verifier.onnx"
 
 
 def context_windows(cands: Sequence) -> np.ndarray:
-    """The ``(N, 4, 2)`` corners of each candidate's context window (input pixels).
+    """The ``(N, 4, 2)`` corners of each candidate's context window (input pixels);
+    a candidate is a `~anpr.localize.Candidate` or its four corners (a reported plate's
+    outline).
 
     >>> from anpr.localize import Candidate
     >>> c = Candidate(np.array([[0, 0], [60, 0], [60, 20], [0, 20]], float), (0, 0, 60, 20), "dark")
@@ -59,7 +61,7 @@ def context_windows(cands: Sequence) -> np.ndarray:
     """
     out = np.zeros((len(cands), 4, 2), np.float64)
     for i, c in enumerate(cands):
-        q = np.asarray(c.corners, np.float64).reshape(4, 2)
+        q = np.asarray(getattr(c, "corners", c), np.float64).reshape(4, 2)
         centre = q.mean(axis=0)
         u = ((q[1] - q[0]) + (q[2] - q[3])) / 2  # width vector
         v = ((q[3] - q[0]) + (q[2] - q[1])) / 2  # height vector
@@ -150,7 +152,8 @@ class Verifier:
         return np.asarray(self.backend.run(np.ascontiguousarray(x)), np.float32).reshape(-1)
 
     def score(self, gray: np.ndarray, cands: Sequence) -> np.ndarray:
-        """Plate probability ``(N,)`` of candidates proposed in a gray photo."""
+        """Plate probability ``(N,)`` of candidates proposed in a gray photo (or of
+        quadrilaterals given by their corners: `context_windows`)."""
         if not len(cands):
             return np.zeros(0, np.float32)
         return self.predict(context_patches(gray, cands))
