@@ -4,7 +4,7 @@ reporting and boxes that need no second reading pass.
     python scripts/dump_reads.py OUT.json [DATA] [--verifier PATH]
 
 Reads the scene folders and ``detect/openimages`` of DATA (default ``../shared/data``)
-with `PlateReader.readings` (no reporting threshold) and writes, per photo, its share
+with `anpr.train.verifier.photo_reads` (no reporting threshold) and writes, per photo, its share
 (``train`` / ``val``: the verifier's shares of the fit part, `anpr.train.verifier.val_of`;
 ``check``), its labelled boxes and every reading with its text, confidence, plate
 probability, box, outline corners and character boxes. About two minutes on one core.
@@ -25,7 +25,7 @@ from pathlib import Path
 from anpr.reader import PlateReader
 from anpr.split import part_of
 from anpr.train import candidates as C
-from anpr.train.verifier import val_of
+from anpr.train.verifier import photo_reads, val_of
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 ap.add_argument("out")
@@ -41,18 +41,11 @@ for folder in folders:
     for ph in C.labelled_photos(folder):
         share = "check" if part_of(ph.key) == "check" else "val" if val_of(ph.key) else "train"
         try:
-            reads = reader.readings(ph.path)
+            record = photo_reads(ph, reader)
         except ValueError as exc:
             print(f"skipped {ph.path}: {exc}", file=sys.stderr)
             continue
-        out.append({
-            "path": str(ph.path), "key": ph.key, "share": share, "folder": folder.name,
-            "scene": len(ph.boxes) == 1 and bool(ph.plates[0]),
-            "boxes": [list(map(int, b)) for b in ph.boxes],
-            "reads": [{"text": p.text, "confidence": p.confidence, "plate_p": p.plate_p, "box": list(p.box),
-                       "corners": [list(c) for c in p.corners], "chars": [list(c.box) for c in p.chars]}
-                      for p in reads],
-        })
+        out.append({"path": str(ph.path), "key": ph.key, "share": share, "folder": folder.name, **record})
 Path(args.out).write_text(json.dumps(out))
 print(f"{len(out)} photos, {sum(len(r['reads']) for r in out)} readings -> {args.out} "
       f"in {time.time() - t0:.0f} s")

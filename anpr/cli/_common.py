@@ -92,15 +92,16 @@ def verbose_option(f: Callable) -> Callable:
     return click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")(f)
 
 
+def stage_kwargs(verifier: str | None, glyphs: str | None) -> dict[str, Any]:
+    """``PlateReader`` keyword arguments of the `stage_options` given (those not given
+    are left out, so the reader's defaults hold)."""
+    return {k: side_model(v) for k, v in (("verifier", verifier), ("glyphs", glyphs)) if v is not None}
+
+
 def reader_kwargs(model: str | None, region: str | None, verifier: str | None = None,
                   glyphs: str | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``PlateReader`` from the common options (`stage_options`
-    values are left out when not given, so the reader's defaults hold)."""
-    out: dict[str, Any] = {"model": model, "region": region.lower() if region else None}
-    for key, value in (("verifier", verifier), ("glyphs", glyphs)):
-        if value is not None:
-            out[key] = side_model(value)
-    return out
+    """Keyword arguments for ``PlateReader`` from the common options."""
+    return {"model": model, "region": region.lower() if region else None, **stage_kwargs(verifier, glyphs)}
 
 
 def display(text: str) -> str:

@@ -15,6 +15,7 @@ from ._common import (
     model_option,
     quiet_opencv,
     reader_kwargs,
+    stage_kwargs,
     stage_options,
     verbose_option,
 )
@@ -63,7 +64,7 @@ def benchmark(
     --model, --verifier and --glyphs score other model files against the shipped ones.
     """
     paths = [Path(d) for d in dirs]
-    stages = {k: v for k, v in reader_kwargs(None, None, verifier, glyphs).items() if k in ("verifier", "glyphs")}
+    stages = stage_kwargs(verifier, glyphs)
     with errors_to_exit(verbose, model):
         quiet_opencv(verbose)
         bar = _Progress(progress)

@@ -153,12 +153,14 @@ BEST_CONFIDENCE_GRID = (0.15, 0.3, 0.5)
 
 def photo_reads(photo, reader) -> dict:
     """Every reading the reader weighs in a labelled photo (`PlateReader.readings`),
-    before any is kept or dropped."""
+    before any is kept or dropped, with its outline and character boxes (for studies of
+    the reported boxes: ``scripts/dump_reads.py``)."""
     plates = reader.readings(photo.path)
     return {
         "scene": len(photo.boxes) == 1 and bool(photo.plates[0]),
         "boxes": [list(b) for b in photo.boxes],
-        "reads": [{"text": p.text, "confidence": p.confidence, "plate_p": p.plate_p, "box": list(p.box)}
+        "reads": [{"text": p.text, "confidence": p.confidence, "plate_p": p.plate_p, "box": list(p.box),
+                   "corners": [list(c) for c in p.corners], "chars": [list(c.box) for c in p.chars]}
                   for p in plates],
     }
 
