@@ -155,6 +155,7 @@ def test_train_verifier_command(tmp_path, data_dir):
     info = json.loads((out / "verifier.json").read_text())
     assert info["photos"] == 76 + 150 and info["onnx_max_diff"] < 1e-4
     assert info["counts"]["check"]["photos"] > 0
+    assert 0.0 <= info["val"]["reading_ap"] <= 1.0 and 0.0 <= info["check"]["reading_ap"] <= 1.0
     v = verify.Verifier(out / "verifier.onnx")
     assert v.info == info
     reader = PlateReader(verifier=v)

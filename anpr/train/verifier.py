@@ -216,6 +216,31 @@ def detection_scores(records: list[dict], t: dict) -> dict:
             "false_per_photo": false / max(len(records), 1)}
 
 
+def reading_ap(records: list[dict]) -> float:
+    """Average precision of the plate probabilities of every reading in photos read by
+    `photo_reads`: a reading is a plate when its box matches a labelled one (a scene
+    photo's by the benchmark's scene rule, a boxes-only photo's by IoU > 0.4).
+
+    This, not the candidates' average precision, is the figure reporting depends on: it
+    judges the few readings per photo that thresholds choose from, with the verdicts on
+    their own outlines.
+
+    >>> reading_ap([{"scene": False, "boxes": [[0, 0, 40, 20]],
+    ...              "reads": [{"box": [1, 0, 40, 20], "plate_p": 0.9}, {"box": [90, 90, 40, 20], "plate_p": 0.95}]}])
+    0.5
+    """
+    from ..benchmark import DETECT_IOU, _matches
+    from ..geometry import iou
+
+    p, y = [], []
+    for r in records:
+        for x in r["reads"]:
+            p.append(x["plate_p"])
+            y.append(_matches(x["box"], r["boxes"][0]) if r["scene"]
+                     else any(iou(x["box"], b) > DETECT_IOU for b in r["boxes"]))
+    return average_precision(np.array(p, float), np.array(y, int))
+
+
 def choose_thresholds(records: list[dict]) -> dict:
     """The reporting thresholds with the best F-`BETA` (`detection_scores`) on ``records``: the plate
     probability every reported plate needs (``report_min``) and the photo's best

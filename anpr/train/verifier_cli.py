@@ -140,7 +140,8 @@ def _thresholds(folders, verifier) -> tuple[dict, dict, dict]:
                 click.echo(f"skipped {ph.path}: {exc}", err=True)
     chosen = V.choose_thresholds(records["val"])
     thresholds = {k: chosen[k] for k in ("report_min", "best_report_min", "min_confidence", "min_best")}
-    return thresholds, chosen, V.detection_scores(records["check"], thresholds)
+    chosen["reading_ap"] = V.reading_ap(records["val"])
+    return thresholds, chosen, {**V.detection_scores(records["check"], thresholds), "reading_ap": V.reading_ap(records["check"])}
 
 
 def _rechoose(folders, out: Path) -> None:
@@ -168,7 +169,7 @@ def _threshold_fields(thresholds: dict, chosen: dict, check: dict) -> dict:
     """What verifier.json records of a choice of thresholds (`_thresholds`)."""
     from .verifier import BETA
 
-    val = {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo")}
+    val = {k: chosen[k] for k in ("f1", "f_beta", "recall", "precision", "false_per_photo", "reading_ap")}
     return {**thresholds, "beta": BETA, "val": val, "check": check}
 
 
@@ -177,7 +178,12 @@ def _say(thresholds: dict, chosen: dict, check: dict) -> None:
 
     click.echo(f"thresholds: {thresholds} (best validation F{b:g} {chosen['f_beta']:.3f}); check: "
                f"F{b:g} {check['f_beta']:.3f}, F1 {check['f1']:.3f}, recall {check['recall']:.3f}, "
-               f"precision {check['precision']:.3f}")
+               f"precision {check['precision']:.3f}; reading AP validation {chosen['reading_ap']:.3f}, "
+               f"check {check['reading_ap']:.3f}")
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _open_reader(verifier):
@@ -229,13 +235,16 @@ def _card(info: dict) -> str:
         f"its plate probability is at least {info['best_report_min']} and its reading confidence at least",
         f"{info['min_best']}; every other one needs {info['report_min']} and {info['min_confidence']}.",
         "",
-        f"| photos | F{info['beta']:g} | F1 | recall | precision | false plates / photo |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| photos | F{info['beta']:g} | F1 | recall | precision | false plates / photo | reading AP |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(f"| {name} | {x['f_beta']:.3f} | {x['f1']:.3f} | {x['recall']:.3f} | {x['precision']:.3f} | "
-          f"{x['false_per_photo']:.2f} |" for name, x in (("validation (thresholds chosen here)", v), ("check", k))),
+          f"{x['false_per_photo']:.2f} | {_fmt(x.get('reading_ap'))} |"
+          for name, x in (("validation (thresholds chosen here)", v), ("check", k))),
         "",
         "Recall counts the plates of scene photos and the plates at least 40 px wide of the",
-        "boxes-only photos; precision counts every reported plate.",
+        "boxes-only photos; precision counts every reported plate. Reading AP is the average",
+        "precision of the plate probabilities of every reading weighed (`anpr.train.verifier.reading_ap`):",
+        "the figure to compare verifiers by, since reporting chooses among those readings.",
         "",
         "## Data and licences",
         "",
