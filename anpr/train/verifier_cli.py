@@ -138,10 +138,10 @@ def _thresholds(folders, verifier) -> tuple[dict, dict, dict]:
                 records[k].append(V.photo_reads(ph, reader))
             except ValueError as exc:
                 click.echo(f"skipped {ph.path}: {exc}", err=True)
-    chosen = V.choose_thresholds(records["val"])
+    chosen = {**V.choose_thresholds(records["val"]), "reading_ap": V.reading_ap(records["val"])}
     thresholds = {k: chosen[k] for k in ("report_min", "best_report_min", "min_confidence", "min_best")}
-    chosen["reading_ap"] = V.reading_ap(records["val"])
-    return thresholds, chosen, {**V.detection_scores(records["check"], thresholds), "reading_ap": V.reading_ap(records["check"])}
+    check = {**V.detection_scores(records["check"], thresholds), "reading_ap": V.reading_ap(records["check"])}
+    return thresholds, chosen, check
 
 
 def _rechoose(folders, out: Path) -> None:
@@ -180,10 +180,6 @@ def _say(thresholds: dict, chosen: dict, check: dict) -> None:
                f"F{b:g} {check['f_beta']:.3f}, F1 {check['f1']:.3f}, recall {check['recall']:.3f}, "
                f"precision {check['precision']:.3f}; reading AP validation {chosen['reading_ap']:.3f}, "
                f"check {check['reading_ap']:.3f}")
-
-
-def _fmt(v) -> str:
-    return "n/a" if v is None else f"{v:.3f}"
 
 
 def _open_reader(verifier):
@@ -238,7 +234,7 @@ def _card(info: dict) -> str:
         f"| photos | F{info['beta']:g} | F1 | recall | precision | false plates / photo | reading AP |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(f"| {name} | {x['f_beta']:.3f} | {x['f1']:.3f} | {x['recall']:.3f} | {x['precision']:.3f} | "
-          f"{x['false_per_photo']:.2f} | {_fmt(x.get('reading_ap'))} |"
+          f"{x['false_per_photo']:.2f} | {x['reading_ap']:.3f} |"
           for name, x in (("validation (thresholds chosen here)", v), ("check", k))),
         "",
         "Recall counts the plates of scene photos and the plates at least 40 px wide of the",
