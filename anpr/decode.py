@@ -9,8 +9,10 @@ formats are exhaustive, like Brazil's) may also drop a few spurious characters
 argmax when the pattern reading is nearly as likely. Without a region,
 `decode_formats` lets the formats of all regions settle only the digits read in
 place of a look-alike letter (1/I, 8/B, ...), and only when the reading as is
-fits no format at all; `settle_o0` then writes each O/0 as letter or digit by the
-layouts real plates have (counted from labelled data into ``anpr/layouts.json``).
+fits no format at all; `settle_layout` then writes look-alike letters and digits
+(O/0 above all, which most fonts draw alike) by the layouts real plates have
+(counted from labelled data into ``anpr/layouts.json``) weighed against the
+classifier's probabilities.
 
 Region file format::
 
@@ -392,13 +394,6 @@ def layout_of(text: str) -> str:
 
 
 LAYOUTS_FILE = Path(__file__).resolve().parent / "layouts.json"
-MAX_O0 = 6
-"""Most O/0 glyphs in one reading that `settle_o0` weighs (2**6 variants)."""
-
-O0_RATIO = 3.0
-"""A layout replaces the one as read only when it is this many times as frequent."""
-
-
 @lru_cache(maxsize=None)
 def _layout_counts() -> dict[str, tuple[dict[str, int], int]]:
     """Per region: the layout counts and their total."""
@@ -409,6 +404,7 @@ def _layout_counts() -> dict[str, tuple[dict[str, int], int]]:
     return {r: (c, sum(c.values())) for r, c in counts.items() if c}
 
 
+@lru_cache(maxsize=4096)
 def layout_frequency(layout: str, region: str | None = None) -> float:
     """How often ``layout`` occurs among the labelled plates of ``region`` (averaged over
     the regions when None), each count plus one, so that a layout never seen is rare
@@ -424,32 +420,87 @@ def layout_frequency(layout: str, region: str | None = None) -> float:
     return float(np.mean([(t.get(layout, 0) + 1) / (total + 1) for t, total in tables]))
 
 
-def settle_o0(text: str, region: str | None = None) -> str:
-    """Write each ``O``/``0`` of ``text`` as the letter or the digit so that the layout
-    is the most frequent one among the labelled plates (`layout_frequency`, from
-    ``anpr/layouts.json`` written by ``anpr count-formats``), if it is `O0_RATIO` times
-    as frequent as the layout as read.
+LAYOUT_ALT_RATIO = 0.05
+"""`settle_layout` weighs a letter in place of a digit read, or a digit in place of a
+letter, when the classifier gives it at least this fraction of the probability of
+the character read."""
 
-    Most fonts draw O and 0 alike, so the character model's choice between them is
-    close to a coin toss; the layouts of real plates are not.
+LAYOUT_MARGIN = 3.0
+"""`settle_layout` changes a reading only when its score (the probability of the
+characters times the frequency of the layout) is this many times that of the reading
+as is; for O and 0 alone, which most fonts draw alike, the layout must be this many
+times as frequent."""
 
-    >>> settle_o0("0KM0944", "br"), settle_o0("AB")
-    ('OKM0944', 'AB')
+MAX_LAYOUT_ALTS = 8
+"""Most characters of one reading that `settle_layout` weighs (2**8 variants)."""
+
+
+def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> str:
+    """``text`` with look-alike letters and digits (``O``/``0``, ``I``/``1``, ``D``/``0``,
+    ``A``/``4``, ...) written so that the reading is the most probable one given the
+    layouts of real plates.
+
+    Every character of ``text`` may become the letter or digit that the classifier
+    rates next (`LAYOUT_ALT_RATIO`); each variant is scored by the product of its
+    characters' probabilities and its layout's frequency among the labelled plates
+    of ``region`` (`layout_frequency`). ``O`` and ``0`` share one probability, so
+    the layout alone settles them. The best variant replaces ``text`` when it
+    scores `LAYOUT_MARGIN` times as high.
+
+    Parameters
+    ----------
+    text : str
+        The reading, one character per row of ``probs``.
+    probs : ndarray
+        ``(len(text), 36)`` class probabilities of its characters.
+    region : str or None
+        Region whose layout counts to use; None averages over the regions.
+
+    Examples
+    --------
+    >>> p = np.full((6, 36), 0.001)
+    >>> for i, c in enumerate("650VYM"): p[i, CLASSES.index(c)] = 0.9
+    >>> p[2, CLASSES.index("D")], p[2, CLASSES.index("0")] = 0.6, 0.35
+    >>> settle_layout("65DVYM", p, "us")      # NNNLLL is far more frequent than NNLLLL
+    '650VYM'
+    >>> settle_layout("0KM0944", np.full((7, 36), 1 / 36), "br")
+    'OKM0944'
     """
-    pos = [i for i, c in enumerate(text) if c in "O0"]
-    if not pos or len(pos) > MAX_O0 or not _layout_counts():
+    p = _check(probs)
+    if len(text) != len(p) or any(c not in CLASSES for c in text):
+        raise ValueError(f"text must be {len(p)} characters of 0-9A-Z, got {text!r}")
+    if not text or not _layout_counts():
         return text
-    as_read = layout_frequency(layout_of(text), region)
-    best, best_f = text, as_read
+    p = p.copy()
+    p[:, _OZ] = p[:, _OZ].sum(axis=1, keepdims=True)
+    logp = np.log(np.clip(p, _EPS, None))
+    cls = np.array([CLASSES.index(c) for c in text])
+    read = logp[np.arange(len(text)), cls]
+    digit = np.array([c.isdigit() for c in CLASSES])
+    alts: list[tuple[int, int]] = []  # (position, class of the other kind)
+    for i, c in enumerate(cls):
+        other = np.flatnonzero(digit != digit[c])
+        j = int(other[p[i, other].argmax()])
+        if p[i, j] >= LAYOUT_ALT_RATIO * p[i, c]:
+            alts.append((i, j))
+    if not alts:
+        return text
+    alts = sorted(alts, key=lambda a: read[a[0]] - logp[a])[:MAX_LAYOUT_ALTS]
+    base = float(read.sum())
+    as_read = base + np.log(layout_frequency(layout_of(text), region))
+    best, best_score = text, as_read
     chars = list(text)
-    for bits in range(1 << len(pos)):
-        for j, i in enumerate(pos):
-            chars[i] = "O" if bits >> j & 1 else "0"
-        cand = "".join(chars)
-        f = layout_frequency(layout_of(cand), region)
-        if f > best_f:
-            best, best_f = cand, f
-    return best if best_f >= O0_RATIO * as_read else text
+    for bits in range(1, 1 << len(alts)):
+        trial, score = chars.copy(), base
+        for k, (i, j) in enumerate(alts):
+            if bits >> k & 1:
+                trial[i] = CLASSES[j]
+                score += logp[i, j] - read[i]
+        cand = "".join(trial)
+        score += np.log(layout_frequency(layout_of(cand), region))
+        if score > best_score:
+            best, best_score = cand, score
+    return best if best_score >= as_read + np.log(LAYOUT_MARGIN) else text
 
 
 def format_of(text: str, region: str | None = None) -> tuple[str, str] | None:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_o0
+from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_layout
 from .geometry import iou
 from .normalize import CLASSES
 from .segment import Box, Segmentation, _med, cut_chars, find_segmentations, score_boxes
@@ -591,8 +591,9 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     if not cands:
         return None
     conf, s, d, _ = max(cands, key=lambda c: c[0])
-    # The model cannot tell O from 0 in most fonts; the layouts of real plates can.
-    text = d.text if strict else settle_o0(d.text, region)
+    # The model cannot tell O from 0, or I from 1, in most fonts; the layouts of real plates can.
+    probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
+    text = d.text if strict else settle_layout(d.text, probs, region)
     chars = []
     for ch, pr, k in zip(text, d.probs, d.keep):
         x, y, w, h = s.boxes[k]
@@ -600,6 +601,5 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
             x, y = int(np.floor(x / scale)), int(np.floor(y / scale))
             w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
         chars.append((ch, float(pr), (x, y, w, h)))
-    probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
     rows = [int(n) for n in _sub_rows(s.rows, list(d.keep))] or [len(d.keep)]
     return PlateText(text, float(conf), chars, probs, s.score, d.pattern, rows)

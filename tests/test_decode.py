@@ -168,16 +168,42 @@ def test_formats_of_one_region():
     assert D.decode_formats(m).text == "RK776AI"
 
 
-def test_settle_o0_writes_the_layout_real_plates_have():
-    from anpr.decode import layout_frequency, settle_o0
+def peaked(text, **alts):
+    """Probabilities that read ``text`` (0.9 each), with ``alts`` as {class: (position, p)}."""
+    p = np.full((len(text), 36), 0.001)
+    for i, c in enumerate(text):
+        p[i, CLASSES.index(c)] = 0.9
+    for c, (i, v) in alts.items():
+        p[i, CLASSES.index(c)] = v
+    return p
 
-    assert settle_o0("0KM0944") == "OKM0944"           # LLLNNNN, not NLLNNNN
-    assert settle_o0("OKM0944") == "OKM0944"
-    assert settle_o0("ABCO123") == "ABC0123"           # a digit among the digits
-    assert settle_o0("ABC1234") == "ABC1234"           # nothing to settle
+
+def test_settle_layout_writes_o0_as_real_plates_have_them():
+    from anpr.decode import layout_frequency, settle_layout
+
+    for read, want in [("0KM0944", "OKM0944"),      # LLLNNNN, not NLLNNNN
+                       ("OKM0944", "OKM0944"),
+                       ("ABCO123", "ABC0123"),      # a digit among the digits
+                       ("ABC1234", "ABC1234")]:     # nothing to settle
+        assert settle_layout(read, peaked(read)) == want
     # a layout seen once is no reason to rewrite a plate (vanity plates are free text)
-    assert settle_o0("JX1000", "us") == "JX1000"
+    assert settle_layout("JX1000", peaked("JX1000"), "us") == "JX1000"
     assert layout_frequency("LLLNNNN", "br") > layout_frequency("LLLNNNN", "eu")
+
+
+def test_settle_layout_weighs_the_classifier_against_the_layout():
+    from anpr.decode import settle_layout
+
+    # D read where the classifier also sees a 0: NNNLLL is a common US layout, NNLLLL is not
+    assert settle_layout("65DVYM", peaked("65DVYM", **{"0": (2, 0.4)}), "us") == "650VYM"
+    # ... but not when the classifier is sure of the D
+    assert settle_layout("65DVYM", peaked("65DVYM", **{"0": (2, 0.01)}), "us") == "65DVYM"
+    # a rare layout the classifier is sure of stays
+    assert settle_layout("65DVYM", peaked("65DVYM"), "us") == "65DVYM"
+    with pytest.raises(ValueError, match="7 characters"):
+        settle_layout("ABC123", peaked("ABC1234"))
+    with pytest.raises(ValueError, match="characters of 0-9A-Z"):
+        settle_layout("AB-1234", peaked("ABC1234"))
 
 
 def test_count_formats_counts_only_the_fit_part(tmp_path):

@@ -1,9 +1,10 @@
 """``anpr count-formats``: how often each plate layout occurs, per region, in labelled data.
 
 The character model cannot tell ``O`` from ``0`` on most plates (many fonts draw them
-alike); the layout can. `anpr.decode.settle_o0` writes each such glyph as the letter
-or the digit whose resulting layout (``L`` letter, ``N`` digit) is the more frequent
-in these counts. Only the *fit* part of each folder (`anpr.split`) is counted.
+alike), and often hesitates between ``I`` and ``1`` or ``D`` and ``0``; the layout can
+tell. `anpr.decode.settle_layout` writes each such glyph as the letter or the digit
+that makes the reading most probable, its layout's frequency (``L`` letter, ``N``
+digit) in these counts times the classifier's probabilities. Only the *fit* part of each folder (`anpr.split`) is counted.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def count_formats(folders: tuple[Path, ...], out: Path) -> None:
         counts.setdefault(folder.name, Counter()).update(count_layouts(folder))
     data = {
         "description": "Plate layouts (L letter, N digit) counted in the fit part of labelled "
-                       "plates, per region; used by anpr.decode.settle_o0.",
+                       "plates, per region; used by anpr.decode.settle_layout.",
         "command": "anpr count-formats " + " ".join(str(f) for f in folders) + f" --out {out}",
         "date": _dt.date.today().isoformat(),
         "counts": {r: dict(c.most_common()) for r, c in sorted(counts.items())},
