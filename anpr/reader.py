@@ -9,6 +9,7 @@
       -> recognize.recognize_plate (segment, CNN, decode)
       -> report: overlap removal, the verifier's and the reading's thresholds
          (the verifier also judges each reading's own outline)
+      -> nothing to report: the same once more at `FALLBACK_WIDTH` (close-ups)
 
 Reading (segmentation and CNN) is the expensive step, so it only reads the
 `MAX_READS` candidates that the cheap score puts first and that score at least
@@ -61,6 +62,15 @@ VERIFIER_READS = 2
 (lying apart from those chosen; also the places the cheap score left empty): a small
 plate whose glyph row the cheap score misses (a state emblem between the groups, a
 dark plate) is still read."""
+
+FALLBACK_WIDTH = 200
+"""When nothing a photo's readings give would be reported, its plates are looked for
+once more at this working width (`anpr.localize.propose`) and the best of those read:
+a close-up plate's glyphs are too tall for the kernels at the usual widths (over
+about 60 px in a 640 px photo). Only then, since a plate found at the usual widths
+is found better there, and every extra candidate is one more chance of a false
+plate (proposing at 200 px too on every photo found more plates and more false
+ones than it gained)."""
 
 VARIANT_BELOW = 0.7
 """A candidate read with less confidence than this (or not at all) gets one more
@@ -355,6 +365,19 @@ class PlateReader:
         if debug is not None:
             debug["1-gray"] = gray
             debug["2-candidates"] = _draw_candidates(img, cands, chosen)
+        reads = self._read_chosen(gray, cands, chosen, debug)
+        if gray.shape[1] >= 1.15 * FALLBACK_WIDTH and not _final(reads, self.min_confidence, self.min_best, self._gate):
+            close = self.rank_candidates(gray, widths=[FALLBACK_WIDTH])
+            picked = _pick(close, self.max_reads, VERIFIER_READS)
+            if debug is not None:
+                debug["2f-candidates"] = _draw_candidates(img, close, picked)
+            reads += self._read_chosen(gray, close, picked, debug, "f")
+        return reads
+
+    def _read_chosen(self, gray: np.ndarray, cands: list, chosen: list, debug: dict | None,
+                     tag: str = "") -> list[Plate]:
+        """Read the ``chosen`` of the ranked ``cands`` (`_pick`), with their variants,
+        and set each reading's plate probability; ``tag`` prefixes the debug images."""
         reads = []
         best_cheap = chosen[0].score if chosen else 0.0
         held, held_p = 0.0, 0.0
@@ -363,7 +386,7 @@ class PlateReader:
                 continue  # a confident reading is held; this one looks worse by both scores
             if any(p.confidence >= EARLY_EXIT and _overlap(cand.box, p.box) for p in reads):
                 continue  # a piece or a variant of a plate already read confidently
-            plate = self._read_candidate(gray, cand, debug, k)
+            plate = self._read_candidate(gray, cand, debug, f"{tag}{k}")
             if plate is not None:
                 reads.append(plate)
                 if _holding(plate, cand) > held:
@@ -373,7 +396,7 @@ class PlateReader:
                 # the glyph row alone) often reads better than a weak first reading.
                 alt = _variant(cands, chosen, cand)
                 if alt is not None:
-                    other = self._read_candidate(gray, alt, debug, f"{k}v")
+                    other = self._read_candidate(gray, alt, debug, f"{tag}{k}v")
                     if other is not None:
                         reads.append(other)
                         if _holding(other, alt) > held:
@@ -389,13 +412,14 @@ class PlateReader:
                 p.plate_p = max([c.plate_p for c in cands if _overlap(c.box, p.box)] + [float(q)])
         return reads
 
-    def rank_candidates(self, gray: np.ndarray) -> list:
+    def rank_candidates(self, gray: np.ndarray, widths: list[int] | None = None) -> list:
         """Plate candidates of a gray photo, best cheap score first, each with its
         glyph ``row`` and (with a verifier) its ``plate_p``: the `RANK_TOP` the
-        verifier finds most plate-like, or every proposal without one."""
+        verifier finds most plate-like, or every proposal without one. ``widths``:
+        the working widths to propose at (default `anpr.localize.default_widths`)."""
         from . import localize as L
 
-        cands = L.propose(gray, max_candidates=L.MAX_SCORED)
+        cands = L.propose(gray, widths=widths, max_candidates=L.MAX_SCORED)
         if self.verifier is not None and cands:
             p = self.verifier.score(gray, cands)
             keep = np.argsort(-p, kind="stable")[:RANK_TOP]
@@ -426,7 +450,7 @@ class PlateReader:
 
     # ------------------------------------------------------------------ stages
 
-    def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k: int) -> Plate | None:
+    def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k) -> Plate | None:
         from .decode import merge_o0
 
         head: dict = {}

@@ -216,6 +216,21 @@ def test_van_lettering_does_not_stop_the_search(reader, data_dir):
     assert _holding(plate, cand) == 0.96
 
 
+def test_a_close_up_is_looked_for_again_when_nothing_is_found(reader, data_dir, monkeypatch):
+    # The plate fills the photo (569 x 304 px of 640): its glyphs are too tall for the
+    # kernels at the usual working widths, so only the fallback width finds it.
+    import anpr.reader as R
+    from anpr.geometry import iou
+
+    photo, box = data_dir / "detect" / "openimages" / "6310a7bf87ae0ab2.jpg", (24, 78, 569, 304)
+    debug: dict = {}
+    plates = reader.read(photo, debug=debug)
+    assert any(iou(p.box, box) > 0.4 for p in plates)
+    assert "2f-candidates" in debug
+    monkeypatch.setattr(R, "FALLBACK_WIDTH", 10**6)  # wider than any photo: no fallback
+    assert not any(iou(p.box, box) > 0.4 for p in reader.read(photo))
+
+
 @pytest.mark.parametrize("backend", ["onnxruntime", "cv2"])
 def test_one_reader_serves_many_threads(samples_dir, backend):
     # cv2.dnn's setInput/forward share the net's buffers: without the backend's lock,
