@@ -610,13 +610,21 @@ def _final(reads: list[Plate], min_confidence: float, min_best: float | None = N
     kept down to ``min_best``: a photo given to a plate reader usually shows one, and
     small or blurred plates read with middling confidence. With ``gate``, a pair
     ``(report_min, best_report_min)``, a plate also needs the verifier's plate
-    probability to reach ``report_min``, the best reading only ``best_report_min``.
+    probability to reach ``report_min``, the best reading only ``best_report_min``;
+    a reading under both removes no reading it overlaps.
     """
     floor = min(min_confidence, min_best) if min_best is not None else min_confidence
     reads = sorted((p for p in reads if p.confidence >= floor), key=lambda p: -_rank(p))
+    # A reading the verifier rules out at any rank (the state name above the serial)
+    # hides no plate reading it lies on, however confidently it reads.
+    lowest = min(gate) if gate is not None else None
+
+    def hides(q: Plate) -> bool:
+        return lowest is None or (q.plate_p is not None and q.plate_p >= lowest)
+
     out: list[Plate] = []
     for p in reads:
-        if all(not _overlap(p.box, q.box) and p.text != q.text for q in out):
+        if all(not _overlap(p.box, q.box) and p.text != q.text for q in out if hides(q)):
             out.append(p)
     out.sort(key=lambda p: -p.confidence)
     keep = []

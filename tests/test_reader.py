@@ -66,6 +66,18 @@ def test_overlapping_readings_keep_the_whole_plate():
     assert [p.text for p in out] == ["ABC1234", "XYZ987"]
 
 
+def test_a_reading_the_verifier_rules_out_hides_no_plate():
+    # "ALASKA" above the serial reads more confidently than the plate it lies on.
+    state = Plate("ALASKA", 0.97, (128, 32, 366, 77), [], plate_p=0.70)
+    plate = Plate("FRQ151", 0.87, (55, 44, 585, 270), [], plate_p=0.995)
+    assert [p.text for p in _final([state, plate], 0.5, 0.15, (0.9, 0.75))] == ["FRQ151"]
+    # ... while one the verifier lets through still does
+    state.plate_p = 0.8
+    assert [p.text for p in _final([state, plate], 0.5, 0.15, (0.9, 0.75))] == ["ALASKA"]
+    # without a verifier overlap alone decides
+    assert [p.text for p in _final([state, plate], 0.5, 0.15)] == ["ALASKA"]
+
+
 def test_the_best_reading_has_a_lower_floor():
     best = Plate("AB1234", 0.40, (10, 10, 100, 20), [])
     second = Plate("XY987", 0.45, (300, 10, 100, 20), [])
