@@ -9,7 +9,7 @@
       -> recognize.recognize_plate (segment, CNN, decode)
       -> report: overlap removal, the verifier's and the reading's thresholds
          (the verifier also judges each reading's own outline)
-      -> nothing to report: the same once more at `FALLBACK_WIDTH` (close-ups)
+      -> nothing sure to report: the same once more at `FALLBACK_WIDTH` (close-ups)
 
 Reading (segmentation and CNN) is the expensive step, so it only reads the
 `MAX_READS` candidates that the cheap score puts first and that score at least
@@ -64,13 +64,14 @@ plate whose glyph row the cheap score misses (a state emblem between the groups,
 dark plate) is still read."""
 
 FALLBACK_WIDTH = 200
-"""When nothing a photo's readings give would be reported, its plates are looked for
-once more at this working width (`anpr.localize.propose`) and the best of those read:
-a close-up plate's glyphs are too tall for the kernels at the usual widths (over
-about 60 px in a 640 px photo). Only then, since a plate found at the usual widths
-is found better there, and every extra candidate is one more chance of a false
-plate (proposing at 200 px too on every photo found more plates and more false
-ones than it gained)."""
+"""When nothing a photo's readings give would be reported, or only a plate the
+verifier doubts (under its ``report_min``, let through as the photo's best reading),
+its plates are looked for once more at this working width (`anpr.localize.propose`)
+and the best of those read, apart from the plates reported: a close-up plate's
+glyphs are too tall for the kernels at the usual widths (over about 60 px in a
+640 px photo). Only then, since a plate found at the usual widths is found better
+there, and every extra candidate is one more chance of a false plate (proposing at
+200 px too on every photo found more plates and more false ones than it gained)."""
 
 FALLBACK_READS = (2, 1)
 """Candidates the fallback pass reads, by cheap score and more by the verifier (see
@@ -371,12 +372,16 @@ class PlateReader:
             debug["1-gray"] = gray
             debug["2-candidates"] = _draw_candidates(img, cands, chosen)
         reads = self._read_chosen(gray, cands, chosen, debug)
-        if gray.shape[1] >= 1.15 * FALLBACK_WIDTH and not _final(reads, self.min_confidence, self.min_best, self._gate):
+        reported = _final(reads, self.min_confidence, self.min_best, self._gate)
+        doubted = self._gate is not None and all((p.plate_p or 0.0) < self._gate[0] for p in reported)
+        if gray.shape[1] >= 1.15 * FALLBACK_WIDTH and (not reported or doubted):
             close = self.rank_candidates(gray, widths=[FALLBACK_WIDTH])
             picked = _pick(close, *FALLBACK_READS)
             if debug is not None:
                 debug["2f-candidates"] = _draw_candidates(img, close, picked)
-            reads += self._read_chosen(gray, close, picked, debug, "f")
+            # A plate reported already is not read again as a close-up.
+            reads += [m for m in self._read_chosen(gray, close, picked, debug, "f")
+                      if not any(_overlap(m.box, p.box) for p in reported)]
         return reads
 
     def _read_chosen(self, gray: np.ndarray, cands: list, chosen: list, debug: dict | None,
