@@ -394,6 +394,8 @@ def layout_of(text: str) -> str:
 
 
 LAYOUTS_FILE = Path(__file__).resolve().parent / "layouts.json"
+
+
 @lru_cache(maxsize=None)
 def _layout_counts() -> dict[str, tuple[dict[str, int], int]]:
     """Per region: the layout counts and their total."""
@@ -433,6 +435,9 @@ times as frequent."""
 
 MAX_LAYOUT_ALTS = 8
 """Most characters of one reading that `settle_layout` weighs (2**8 variants)."""
+
+_IS_DIGIT = np.array([c.isdigit() for c in CLASSES])
+_OTHER_KIND = {kind: np.flatnonzero(_IS_DIGIT != kind) for kind in (False, True)}  # letters / digits
 
 
 def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> str:
@@ -476,10 +481,9 @@ def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> st
     logp = np.log(np.clip(p, _EPS, None))
     cls = np.array([CLASSES.index(c) for c in text])
     read = logp[np.arange(len(text)), cls]
-    digit = np.array([c.isdigit() for c in CLASSES])
     alts: list[tuple[int, int]] = []  # (position, class of the other kind)
     for i, c in enumerate(cls):
-        other = np.flatnonzero(digit != digit[c])
+        other = _OTHER_KIND[bool(_IS_DIGIT[c])]
         j = int(other[p[i, other].argmax()])
         if p[i, j] >= LAYOUT_ALT_RATIO * p[i, c]:
             alts.append((i, j))

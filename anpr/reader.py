@@ -373,8 +373,8 @@ class PlateReader:
             debug["2-candidates"] = _draw_candidates(img, cands, chosen)
         reads = self._read_chosen(gray, cands, chosen, debug)
         reported = _final(reads, self.min_confidence, self.min_best, self._gate)
-        doubted = self._gate is not None and all((p.plate_p or 0.0) < self._gate[0] for p in reported)
-        if gray.shape[1] >= 1.15 * FALLBACK_WIDTH and (not reported or doubted):
+        sure = [p for p in reported if self._gate is None or (p.plate_p or 0.0) >= self._gate[0]]
+        if not sure and gray.shape[1] >= 1.15 * FALLBACK_WIDTH:
             close = self.rank_candidates(gray, widths=[FALLBACK_WIDTH])
             picked = _pick(close, *FALLBACK_READS)
             if debug is not None:
@@ -460,7 +460,7 @@ class PlateReader:
 
     # ------------------------------------------------------------------ stages
 
-    def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k) -> Plate | None:
+    def _read_candidate(self, gray: np.ndarray, cand, debug: dict | None, k: int | str) -> Plate | None:
         from .decode import merge_o0
 
         head: dict = {}

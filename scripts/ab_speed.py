@@ -7,6 +7,9 @@ Run it alternately with two checkouts on PYTHONPATH, e.g. from outside the repos
       PYTHONPATH=/tmp/old python scripts/ab_speed.py; PYTHONPATH=. python scripts/ab_speed.py
     done
 
+With ``--openimages`` it also times every fifth ``detect/openimages`` photo, where many
+photos show only plates too small to read (``openimages_s``).
+
 Prints one JSON line: seconds of CPU time for the scenes and for the crops, and how
 many candidates were read and how often `anpr.recognize.recognize_plate` ran on the
 scenes: exact counts, steadier than times on a shared machine (which drift by 25-40%)
@@ -38,7 +41,8 @@ def inputs(data: Path) -> tuple[list[Path], list[Path]]:
 
 
 def main() -> None:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "data"
+    args = [a for a in sys.argv[1:] if a != "--openimages"]
+    data = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "shared" / "data"
     photos, crops = inputs(data)
     imgs = [cv2.imread(str(p)) for p in photos]
     cimgs = [cv2.imread(str(p)) for p in crops]
@@ -63,10 +67,20 @@ def main() -> None:
     for c in cimgs:
         reader.read_crop(c)
     t2 = time.process_time()
+    extra = {}
+    if "--openimages" in sys.argv[1:]:
+        folder = data / "detect" / "openimages"
+        names = sorted({r["image"] for r in csv.DictReader(open(folder / "labels.csv"))})[::5]
+        oimgs = [cv2.imread(str(folder / n)) for n in names]
+        t3 = time.process_time()
+        for i in oimgs:
+            reader.read(i)
+        extra = {"openimages_s": round(time.process_time() - t3, 2), "n_openimages": len(oimgs)}
     import anpr
 
     print(json.dumps({"anpr": str(Path(anpr.__file__).parent), "scenes_s": round(t1 - t0, 2),
-                      "crops_s": round(t2 - t1, 2), "n_scenes": len(imgs), "n_crops": len(cimgs), **scene_counts}))
+                      "crops_s": round(t2 - t1, 2), "n_scenes": len(imgs), "n_crops": len(cimgs), **scene_counts,
+                      **extra}))
 
 
 if __name__ == "__main__":

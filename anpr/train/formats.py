@@ -3,8 +3,9 @@
 The character model cannot tell ``O`` from ``0`` on most plates (many fonts draw them
 alike), and often hesitates between ``I`` and ``1`` or ``D`` and ``0``; the layout can
 tell. `anpr.decode.settle_layout` writes each such glyph as the letter or the digit
-that makes the reading most probable, its layout's frequency (``L`` letter, ``N``
-digit) in these counts times the classifier's probabilities. Only the *fit* part of each folder (`anpr.split`) is counted.
+that makes the reading most probable: its layout's frequency (``L`` letter, ``N``
+digit) in these counts times the classifier's probabilities. Only the *fit* part of
+each folder (`anpr.split`) is counted.
 """
 
 from __future__ import annotations
