@@ -445,7 +445,7 @@ def _classify(classifier: ProbaClassifier, plate: np.ndarray, boxes: list[Box]) 
 
 
 def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str | None = None,
-                    glyphs: Any = None) -> PlateText | None:
+                    glyphs: Any = None, chooser: Any = None, trace: list | None = None) -> PlateText | None:
     """Read one cropped, rectified plate.
 
     Parameters
@@ -464,6 +464,12 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         one (br) fits the reading to its formats (`anpr.decode.decode`).
     glyphs : anpr.glyphs.GlyphFinder, optional
         The learned glyph finder; its boxes join the connected-component hypotheses.
+    chooser : anpr.choose.Chooser or False, optional
+        What keeps one reading of the hypotheses: None the shipped `anpr.choose`
+        model, False the most confident reading.
+    trace : list, optional
+        Receives ``(texts, features)`` of the hypotheses weighed (`anpr.choose.features`;
+        for ``anpr train-chooser``).
 
     Returns
     -------
@@ -590,7 +596,19 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                 break
     if not cands:
         return None
-    conf, s, d, _ = max(cands, key=lambda c: c[0])
+    best = max(range(len(cands)), key=lambda i: cands[i][0])
+    if len(cands) > 1 and (chooser is not False or trace is not None):
+        from .choose import features, load_chooser
+
+        x = features([c[0] for c in cands], [c[1].score for c in cands], [c[2].text for c in cands],
+                     [c[2].probs for c in cands], [c[2].pattern is not None for c in cands],
+                     [c[1].polarity == LEARNED for c in cands], [len(c[1].boxes) - len(c[2].keep) for c in cands],
+                     region)
+        if trace is not None:
+            trace.append(([c[2].text for c in cands], x))
+        if chooser is not False:
+            best = (chooser if chooser is not None else load_chooser()).choose(x)
+    conf, s, d, _ = cands[best]
     # The model cannot tell O from 0, or I from 1, in most fonts; the layouts of real plates can.
     probs = uprobs[[index[s.boxes[k]] for k in d.keep]].astype(np.float32)
     text = d.text if strict else settle_layout(d.text, probs, region)
