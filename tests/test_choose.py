@@ -86,7 +86,7 @@ def test_recognize_traces_hypotheses_and_the_chooser_can_be_switched_off(samples
 
 
 def test_fit_learns_which_hypotheses_are_right():
-    from anpr.train.chooser import Plate, accuracy, fit
+    from anpr.train.chooser import Hypotheses, accuracy, fit
 
     rng = np.random.default_rng(0)
     plates = []
@@ -96,7 +96,7 @@ def test_fit_learns_which_hypotheses_are_right():
         # The most confident hypothesis is the right one only a third of the time.
         texts = ["WRONG1", "WRONG2", "WRONG3"]
         texts[right] = "AB123"
-        plates.append(Plate("plates/xx", "fit", "AB123", texts, x))
+        plates.append(Hypotheses("plates/xx", "fit", "AB123", texts, x))
     w, b = fit(plates)
     assert w[FEATURES.index("mean_char_p")] > 0
     assert accuracy(plates, Chooser(w, b)) > 0.8 and accuracy(plates) < 0.5

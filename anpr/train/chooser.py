@@ -16,8 +16,8 @@ import numpy as np
 
 
 @dataclass
-class Plate:
-    """The hypotheses of one labelled plate crop."""
+class Hypotheses:
+    """The reading hypotheses of one labelled plate crop."""
 
     source: str  # "plates/us", with ":br" when read for a strict region
     part: str  # anpr.split part of its label
@@ -45,7 +45,7 @@ def regions_of(folder: str | Path) -> list[str | None]:
     return [None] + ([name] if name in available_regions() and load_region(name).strict else [])
 
 
-def collect(folder: str | Path, region: str | None, progress: Callable[[int], None] | None = None) -> list[Plate]:
+def collect(folder: str | Path, region: str | None, progress: Callable[[int], None] | None = None) -> list[Hypotheses]:
     """Hypotheses of every labelled crop of ``folder`` (both parts), read for ``region``."""
     from ..images import load_image
     from ..reader import PlateReader
@@ -53,7 +53,7 @@ def collect(folder: str | Path, region: str | None, progress: Callable[[int], No
     from ..split import part_of
     from .datasets import plate_source, read_plate_labels
 
-    reader = PlateReader(region=region)
+    reader = PlateReader(region=region, verifier=False)  # its character model and glyph finder
     source = plate_source(folder) + (f":{region}" if region else "")
     out = []
     for path, text in read_plate_labels(folder):
@@ -68,35 +68,34 @@ def collect(folder: str | Path, region: str | None, progress: Callable[[int], No
         recognize_plate(img, reader.classifier, region, reader.glyphs, chooser=False, trace=trace)
         if trace:
             texts, x = trace[-1]
-            out.append(Plate(source, part_of(text), text, list(texts), x))
+            out.append(Hypotheses(source, part_of(text), text, list(texts), x))
     return out
 
 
-def fit(plates: list[Plate], c: float = 1.0) -> tuple[np.ndarray, float]:
-    """Weights and bias of the logistic regression of `Plate.right` on the features."""
-    from ..errors import MissingExtraError
+def fit(plates: list[Hypotheses], c: float = 1.0) -> tuple[np.ndarray, float]:
+    """Weights and bias of the logistic regression of `Hypotheses.right` on the features."""
+    from ..errors import require
 
-    try:
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:
-        raise MissingExtraError("anpr train-chooser needs scikit-learn: pip install 'anpr[train]'") from None
     if not plates:
         raise ValueError("no plate hypotheses to fit")
     x = np.concatenate([p.x for p in plates])
     y = np.concatenate([p.right for p in plates])
     if y.all() or not y.any():
         raise ValueError("the hypotheses are all right or all wrong: nothing to learn")
-    m = LogisticRegression(C=c, max_iter=5000).fit(x, y)
+    m = require("sklearn.linear_model", "train").LogisticRegression(C=c, max_iter=5000).fit(x, y)
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
 
-def accuracy(plates: list[Plate], chooser=None) -> float:
+def accuracy(plates: list[Hypotheses], chooser=None) -> float:
     """Share of ``plates`` whose kept hypothesis is right: ``chooser``'s choice, or the
     most confident one without (before `anpr.decode.settle_layout`)."""
+    from ..choose import FEATURES
+
     if not plates:
         return float("nan")
+    conf = FEATURES.index("log_confidence")
     hits = 0
     for p in plates:
-        k = chooser.choose(p.x) if chooser is not None else int(np.argmax(p.x[:, 0]))
+        k = chooser.choose(p.x) if chooser is not None else int(np.argmax(p.x[:, conf]))
         hits += bool(p.right[k])
     return hits / len(plates)
