@@ -251,6 +251,20 @@ def _load_glyphs(glyphs: Any):
     raise ValueError(f"glyphs must be None, False, a path or a GlyphFinder, got {type(glyphs).__name__}")
 
 
+def _load_platemap(platemap: Any):
+    from .platemap import PlateMap, default_platemap_path, load_platemap
+
+    if platemap is False:
+        return None
+    if isinstance(platemap, PlateMap):
+        return platemap
+    if platemap is None:
+        return load_platemap() if default_platemap_path().is_file() else None
+    if isinstance(platemap, (str, Path)):
+        return load_platemap(platemap)
+    raise ValueError(f"platemap must be None, False, a path or a PlateMap, got {type(platemap).__name__}")
+
+
 def _load_classifier(model: Any):
     from .classify import CharClassifier
 
@@ -290,6 +304,10 @@ class PlateReader:
         The learned glyph finder whose boxes are one more segmentation hypothesis:
         None for the shipped one (when it ships), a path to an ONNX model, a loaded
         `~anpr.glyphs.GlyphFinder`, or False for the connected-component segmenter alone.
+    platemap : None, False, str, Path or anpr.platemap.PlateMap
+        The learned plate map whose blobs are candidates beside the morphological
+        proposer's: None for the shipped one (when it ships), a path to an ONNX model,
+        a loaded `~anpr.platemap.PlateMap`, or False for the proposer alone.
 
     Notes
     -----
@@ -308,6 +326,7 @@ class PlateReader:
         min_best: float | None = None,
         verifier: Any = None,
         glyphs: Any = None,
+        platemap: Any = None,
     ):
         from .decode import load_region
 
@@ -321,6 +340,7 @@ class PlateReader:
         self.classifier = _load_classifier(model)
         self.verifier = _load_verifier(verifier)
         self.glyphs = _load_glyphs(glyphs)
+        self.platemap = _load_platemap(platemap)
         self.region = region
         # The verifier's file says which thresholds were chosen with it.
         conf = self.verifier.info if self.verifier is not None else {"min_confidence": MIN_CONFIDENCE, "min_best": MIN_BEST}
@@ -430,6 +450,8 @@ class PlateReader:
         from . import localize as L
 
         cands = L.propose(gray, widths=widths, max_candidates=L.MAX_SCORED)
+        if self.platemap is not None and widths is None:
+            cands += self.platemap.propose(gray)
         if self.verifier is not None and cands:
             p = self.verifier.score(gray, cands)
             keep = np.argsort(-p, kind="stable")[:RANK_TOP]

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import re
 
 CHECK_PERCENT = 20
 """Share of the groups, in percent, that go to the check part."""
@@ -39,10 +40,28 @@ def part_of(key: str, check_percent: int = CHECK_PERCENT) -> str:
     return "check" if hash_percent(key) < check_percent else "fit"
 
 
+VIDEO_BLOCK_S = 60
+"""Seconds of one video that stay together in a split: neighbouring frames of a drive
+show the same cars (``detect/dashcam``: ``<video>_t<seconds>.jpg``)."""
+
+_FRAME = re.compile(r"^(?P<video>.+)_t(?P<seconds>\d+)$")
+
+
 def group_key(image: str, plate: str | None = None) -> str:
     """The key that keeps a group together: the plate text when known, else the
-    photo's file name (without folders and extension)."""
+    photo's file name (without folders and extension), or for a video frame named
+    ``<video>_t<seconds>`` its video and block of `VIDEO_BLOCK_S` seconds.
+
+    >>> group_key("a/7abc123.jpg"), group_key("x.jpg", "7abc123 ")
+    ('7abc123', '7ABC123')
+    >>> group_key("ride_001_t00061.jpg") == group_key("ride_001_t00119.jpg") != group_key("ride_001_t00120.jpg")
+    True
+    """
     if plate:
         return plate.strip().upper()
     name = image.replace("\\", "/").rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[0]
+    stem = name.rsplit(".", 1)[0]
+    frame = _FRAME.match(stem)
+    if frame:
+        return f"{frame['video']}_block{int(frame['seconds']) // VIDEO_BLOCK_S}"
+    return stem

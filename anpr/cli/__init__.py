@@ -26,6 +26,7 @@ COMMANDS = {
     "count-formats": "anpr.train.formats:count_formats",
     "train-glyphs": "anpr.train.glyphs_cli:train_glyphs",
     "train-chooser": "anpr.train.chooser_cli:train_chooser",
+    "train-platemap": "anpr.train.platemap_cli:train_platemap",
 }
 
 
