@@ -5,6 +5,19 @@ to a pool of reader processes that load the models once. The loop never reads a 
 itself. What the pool may hold is bounded (``workers + queue`` photos): past that a
 request gets 503 with ``Retry-After`` at once, so a burst never grows memory.
 
+Slow and broken clients are bounded too. An upload takes one of those ``workers +
+queue`` places only once its whole body has arrived, so uploads that stall cannot keep
+photos from the readers. A body must arrive within ``--body-timeout`` seconds (30 by
+default) plus one second per `BODY_RATE` bytes, else 408 and the connection is closed; a
+request head must arrive within the same time of the connection opening (or of the last
+answer on it), else the connection is closed. At most `MAX_CONNECTIONS` connections are
+open at once, and the bodies arriving together hold at most ``(workers + queue) *
+max_bytes`` bytes (past that, 503). An upload over ``--max-bytes`` is read to its end and
+thrown away (if it is at most `DRAIN_LIMIT` times the limit) before its 413, so that
+clients that send the whole body before reading the answer (urllib, requests, cameras)
+get the 413 rather than a reset connection; a bigger one is answered at once and closed.
+``GET /health`` says how many uploads are arriving, being read and waiting.
+
 Endpoints: ``POST /v1/read`` (the photo as the raw body or as the multipart field
 ``image``; answers the JSON record of ``anpr read-plate --json``), ``GET /health``,
 ``GET /metrics`` (Prometheus), ``GET /`` (a web page to try it), ``/docs`` and
@@ -33,6 +46,30 @@ MAX_BYTES = 20 * 1024 * 1024
 
 QUEUE = 32
 """Photos that may wait for a free reader by default (``--queue``)."""
+
+BODY_TIMEOUT = 30.0
+"""Seconds an upload's body may take to arrive by default (``--body-timeout``), on top of
+one second per `BODY_RATE` bytes. 30 s is half of nginx's ``client_body_timeout`` (60 s
+between two reads; this one bounds the whole body, `BODY_RATE` allowing for its size): a
+camera whose photo has not come in that time has lost its link."""
+
+BODY_RATE = 8 * 1024
+"""Slowest average rate (bytes per second) an upload may arrive at, past its first
+``body_timeout`` seconds: 64 kbit/s, a poor GPRS link, so a 1 MB photo has 30 + 128 s.
+A client that trickles a byte now and then is cut off after ``body_timeout``."""
+
+DRAIN_LIMIT = 5
+"""An upload over ``max_bytes`` is still read to its end (and thrown away) if it is at most
+this many times ``max_bytes``, so that clients that send the whole body before reading the
+answer get their 413: a server that answers and closes while they send makes them see
+"connection reset". Five times covers the usual mistake (a photo a few times too big, 4x
+as multipart); past it, reading on costs more than an answer the client may never see."""
+
+MAX_CONNECTIONS = 1000
+"""Connections open at once past which a new one is closed at once (fewer where the
+process may open fewer files). A stalled upload costs the server about 45 kB (400 of them
+grew it by 18 MB in tests/test_serve.py; a head is at most 16 kB, h11's limit), so a
+thousand cost under 50 MB, and are far more than a few readers can serve."""
 
 OPEN_PATHS = ("/health", "/", "/static/")
 """Paths served without an API key: the health check, and the web page's static files
@@ -116,6 +153,83 @@ class Settings:
     max_pixels: int = 60_000_000
     max_bytes: int = MAX_BYTES
     keys: list[bytes] = field(default_factory=list)
+    body_timeout: float = BODY_TIMEOUT
+    max_connections: int = field(default_factory=lambda: default_max_connections())
+
+
+def default_max_connections() -> int:
+    """`MAX_CONNECTIONS`, or fewer where the process may open fewer files: 64 files are
+    left for the rest (the listening socket, the reader processes' pipes, model files).
+
+    >>> 0 < default_max_connections() <= MAX_CONNECTIONS
+    True
+    """
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return MAX_CONNECTIONS
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(16, min(MAX_CONNECTIONS, soft - 64))
+
+
+def body_deadline(start: float, arrived: int, body_timeout: float) -> float:
+    """When (``time.monotonic()``) the rest of a body must have arrived, given that it began
+    at ``start`` and ``arrived`` bytes came: ``body_timeout`` s plus one per `BODY_RATE` bytes.
+
+    >>> body_deadline(100.0, 0, 30.0), body_deadline(100.0, 8 * 1024 * 10, 30.0)
+    (130.0, 140.0)
+    """
+    return start + body_timeout + arrived / BODY_RATE
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def http_protocol(settings: Settings):
+    """The uvicorn HTTP protocol ``anpr serve`` runs: uvicorn's h11 one with the two bounds
+    uvicorn lacks. A request head must arrive within ``settings.body_timeout`` s of the
+    connection opening or of the last answer on it (uvicorn waits for a head forever, and
+    its keep-alive timeout restarts on every byte), else the connection is closed; past
+    ``settings.max_connections`` open connections a new one is closed at once."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Protocol(H11Protocol):
+        head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > settings.max_connections:
+                transport.close()
+                return
+            self.wait_for_head()
+
+        def wait_for_head(self) -> None:
+            self.stop_waiting()
+            self.head_timer = self.loop.call_later(settings.body_timeout, self.transport.close)
+
+        def stop_waiting(self) -> None:
+            if self.head_timer is not None:
+                self.head_timer.cancel()
+                self.head_timer = None
+
+        def handle_events(self) -> None:
+            cycle = self.cycle
+            super().handle_events()
+            if self.cycle is not cycle:  # a request head arrived
+                self.stop_waiting()
+
+        def on_response_complete(self) -> None:
+            self.wait_for_head()  # for the next request, or the rest of an unread body
+            super().on_response_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.stop_waiting()
+            super().connection_lost(exc)
+
+    return Protocol
 
 
 # --------------------------------------------------------------------------- the app
@@ -143,8 +257,12 @@ def create_app(settings: Settings):
                                   buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=registry)
     plates_total = prom.Counter("anpr_plates_read_total", "Plates read", registry=registry)
     busy = prom.Gauge("anpr_photos_in_flight", "Photos being read or waiting for a reader", registry=registry)
+    arriving = prom.Gauge("anpr_uploads_arriving", "Uploads whose body is still arriving", registry=registry)
 
-    state: dict[str, Any] = {"pool": None, "in_flight": 0}
+    # in_flight: photos being read or waiting for a reader; arriving: uploads whose body
+    # is arriving, and arriving_bytes what they hold so far.
+    state: dict[str, Any] = {"pool": None, "in_flight": 0, "arriving": 0, "arriving_bytes": 0}
+    arriving_budget = (settings.workers + settings.queue) * settings.max_bytes
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -164,7 +282,9 @@ def create_app(settings: Settings):
     app = FastAPI(title="anpr", version=__version__, lifespan=lifespan,
                   description="Read vehicle number plates from photos.")
 
-    def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    def error(status: int, message: str, headers: dict | None = None, close: bool = False) -> JSONResponse:
+        if close:  # uvicorn closes the connection once this answer is sent
+            headers = {**(headers or {}), "Connection": "close"}
         return JSONResponse({"error": " ".join(message.split())}, status_code=status, headers=headers)
 
     @app.exception_handler(HTTPException)
@@ -199,8 +319,10 @@ def create_app(settings: Settings):
 
     @app.get("/health")
     async def health():
+        reading = min(state["in_flight"], settings.workers)
         return {"status": "ok", "version": __version__, "workers": settings.workers,
-                "in_flight": state["in_flight"]}
+                "in_flight": state["in_flight"], "reading": reading, "waiting": state["in_flight"] - reading,
+                "arriving": state["arriving"]}
 
     @app.get("/metrics")
     async def metrics():
@@ -217,22 +339,77 @@ def create_app(settings: Settings):
             return error(404, f"no such file: {name}")
         return FileResponse(path)
 
+    async def next_chunk(request: Request, deadline: float) -> dict:
+        """The next message of the request body, or TimeoutError past ``deadline``."""
+        return await asyncio.wait_for(request.receive(), max(0.0, deadline - time.monotonic()))
+
+    async def refuse(request: Request, start: float, arrived: int, more: bool, status: int, message: str,
+                     headers: dict | None = None) -> JSONResponse:
+        """``error(status, message)`` once the rest of the body (if ``more`` is to come) is read
+        and thrown away, so that a client still sending gets it: while the body is on time and
+        at most `DRAIN_LIMIT` times ``max_bytes``; then the connection is closed."""
+        bound = DRAIN_LIMIT * settings.max_bytes
+        try:
+            while more and arrived <= bound:
+                event = await next_chunk(request, body_deadline(start, arrived, settings.body_timeout))
+                if event["type"] != "http.request":
+                    break
+                arrived += len(event.get("body", b""))
+                more = event.get("more_body", False)
+        except asyncio.TimeoutError:
+            pass
+        return error(status, message, headers, close=True)
+
     async def body_within(request: Request) -> bytes | JSONResponse:
-        length = request.headers.get("content-length")
+        """The whole body, or the error to answer: 413 over ``max_bytes``, 408 late, 503
+        when the bodies arriving together would hold more than ``arriving_budget``."""
+        state["arriving"] += 1
+        arriving.inc()
+        try:
+            return await receive_body(request)
+        finally:
+            state["arriving"] -= 1
+            arriving.dec()
+
+    async def receive_body(request: Request) -> bytes | JSONResponse:
+        """`body_within`'s work, uploads arriving counted by it."""
+        length, start = request.headers.get("content-length"), time.monotonic()
         if length is not None:
             try:
                 n = int(length)
             except ValueError:
-                return error(400, "bad Content-Length")
+                return error(400, "bad Content-Length", close=True)
             if n > settings.max_bytes:
-                return error(413, f"upload of {n} bytes is over the limit of {settings.max_bytes} bytes")
+                message = f"upload of {n} bytes is over the limit of {settings.max_bytes} bytes"
+                waits = request.headers.get("expect", "").lower() == "100-continue"  # has sent no body
+                if waits or n > DRAIN_LIMIT * settings.max_bytes:
+                    return error(413, message, close=True)
+                return await refuse(request, start, 0, True, 413, message)
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > settings.max_bytes:
-                return error(413, f"upload is over the limit of {settings.max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            while True:
+                try:
+                    message = await next_chunk(request, body_deadline(start, size, settings.body_timeout))
+                except asyncio.TimeoutError:
+                    return error(408, f"the body did not arrive in time ({size} bytes in "
+                                      f"{time.monotonic() - start:.0f} s; --body-timeout is "
+                                      f"{settings.body_timeout:g} s plus 1 s per {BODY_RATE} bytes)", close=True)
+                if message["type"] != "http.request":
+                    return error(400, "the client closed the connection before the body arrived", close=True)
+                chunk, more = message.get("body", b""), message.get("more_body", False)
+                size += len(chunk)
+                if size > settings.max_bytes:
+                    return await refuse(request, start, size, more, 413,
+                                        f"upload is over the limit of {settings.max_bytes} bytes")
+                if state["arriving_bytes"] + len(chunk) > arriving_budget:
+                    return await refuse(request, start, size, more, 503,
+                                        "too many uploads arriving at once; retry later", {"Retry-After": "1"})
+                chunks.append(chunk)
+                state["arriving_bytes"] += len(chunk)
+                if not more:
+                    return b"".join(chunks)
+        finally:
+            state["arriving_bytes"] -= sum(len(c) for c in chunks)
 
     def flag(value: str | None) -> bool | None:
         if value is None or value == "":
@@ -263,16 +440,15 @@ def create_app(settings: Settings):
               description="The photo as the raw body (image/* or application/octet-stream) or as the "
                           "multipart form field `image`. Answers the JSON record of `anpr read-plate --json`.")
     async def read(request: Request):
-        limit = settings.workers + settings.queue
-        if state["in_flight"] >= limit:
+        body = await body_within(request)  # no reading slot while the body arrives
+        if isinstance(body, JSONResponse):
+            return body
+        if state["in_flight"] >= settings.workers + settings.queue:
             return error(503, f"all {settings.workers} readers are busy and {settings.queue} photos wait; retry later",
                          {"Retry-After": "1"})
         state["in_flight"] += 1
         busy.inc()
         try:
-            body = await body_within(request)
-            if isinstance(body, JSONResponse):
-                return body
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             region, crop, name = request.query_params.get("region"), request.query_params.get("crop"), "-"
             if ctype == "multipart/form-data":

@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -181,6 +183,7 @@ BAD = {
     "truncated": ((SAMPLES / "br-PJU2853.jpg").read_bytes()[:20000], 422),
     "over the pixel limit": (huge_png_header(20000, 20000), 422),
     "over max-bytes": (b"\xff\xd8\xff" + b"0" * (MAX_BYTES + 10), 413),
+    "4x max-bytes": (b"\xff\xd8\xff" + b"0" * (4 * MAX_BYTES), 413),
 }
 
 
@@ -211,35 +214,242 @@ def test_no_body_unknown_path_wrong_method_and_bad_parameters(server):
     assert server.json("POST", "/v1/read", body, {"Content-Type": ctype})[0] == 400
 
 
-def test_oversize_chunked_upload_is_refused_without_reading_it_all(server):
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    chunk = b"\x00" * 65536
-
-    def body():
-        for _ in range(MAX_BYTES // len(chunk) + 5):
-            yield chunk
-
+def send_all_then_read(port: int, body, headers: dict, chunked: bool = False) -> tuple[int, dict]:
+    """POST /v1/read as urllib does: the whole body first, then the answer, and
+    ``Connection: close``. A reset connection raises (and fails the test)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("POST", "/v1/read", body=body(), headers={"Content-Type": "image/jpeg"},
-                     encode_chunked=True)
+        conn.request("POST", "/v1/read", body=body, headers={"Connection": "close", **headers},
+                     encode_chunked=chunked)
         r = conn.getresponse()
-        assert r.status == 413 and "limit" in json.loads(r.read())["error"]
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the server may close the connection before the client finished sending
+        return r.status, json.loads(r.read())
     finally:
         conn.close()
-    assert server.request("GET", "/health")[0] == 200
+
+
+def oversize(port: int, case: tuple[str, float]) -> tuple[int, dict]:
+    how, factor = case
+    data = b"\xff\xd8\xff" + b"0" * int(factor * MAX_BYTES)
+    if how == "raw":
+        return send_all_then_read(port, data, {"Content-Type": "image/jpeg"})
+    if how == "multipart":
+        body, ctype = multipart({"image": ("big.jpg", data)}, {})
+        return send_all_then_read(port, body, {"Content-Type": ctype})
+    chunks = (data[i:i + 65536] for i in range(0, len(data), 65536))  # no Content-Length
+    return send_all_then_read(port, chunks, {"Content-Type": "image/jpeg"}, chunked=True)
+
+
+def test_oversize_uploads_get_413_on_clients_that_send_it_all(server):
+    """1.2x and 4x the limit, raw, multipart and chunked, 8 clients at once: each one gets
+    the JSON 413, not a reset connection (which the server caused by closing while they sent)."""
+    cases = [(how, f) for how in ("raw", "multipart", "chunked") for f in (1.2, 4)] * 3
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda c: oversize(server.port, c), cases))
+    for case, (status, rec) in zip(cases, answers):
+        assert status == 413, (case, rec)
+        assert set(rec) == {"error"} and "over the limit" in rec["error"], case
+    # and through urllib itself
+    req = urllib.request.Request(f"http://127.0.0.1:{server.port}/v1/read", data=b"0" * (3 * MAX_BYTES),
+                                 headers={"Content-Type": "image/jpeg"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=60)
+    assert err.value.code == 413 and "over the limit" in json.loads(err.value.read())["error"]
+    assert server.post_raw(PHOTOS[0].read_bytes())[0] == 200
+    assert server.json("GET", "/health")[2]["arriving"] == 0
+
+
+def head(port: int, length: int | None, extra: str = "") -> socket.socket:
+    """A socket that has sent the head of POST /v1/read (with ``Content-Length: length``)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    size = f"Content-Length: {length}\r\n" if length is not None else ""
+    sock.sendall(f"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n{size}{extra}\r\n".encode())
+    return sock
+
+
+def answer(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    out = b""
+    with sock:
+        while chunk := sock.recv(65536):
+            out += chunk
+    return out
+
+
+def test_uploads_past_the_bound_or_waiting_for_100_continue_get_413_at_once(server):
+    """Without sending any body: a Content-Length past 5x the limit, or over it with
+    ``Expect: 100-continue``, is answered 413 at once (no 100 Continue) and closed."""
+    for sock in (head(server.port, 6 * MAX_BYTES), head(server.port, MAX_BYTES + 1, "Expect: 100-continue\r\n")):
+        sock.settimeout(10)
+        got = answer(sock)
+        assert got.startswith(b"HTTP/1.1 413 "), got[:200]
+        assert b"100 Continue" not in got and json.loads(got.split(b"\r\n\r\n", 1)[1])["error"]
+    assert server.post_raw(PHOTOS[0].read_bytes())[0] == 200
+
+
+BODY_TIMEOUT = 3.0
+
+
+@pytest.fixture(scope="module")
+def timed_server():
+    """One reader, one waiting place, a body timeout of a few seconds (so stalls end fast)."""
+    s = Server("--workers", "1", "--queue", "1", "--max-bytes", "200000", "--body-timeout", str(BODY_TIMEOUT))
+    yield s
+    s.stop()
+
+
+def stall(port: int, n: int) -> list[socket.socket]:
+    """``n`` uploads that send a valid head, Content-Length 100000 and two bytes, then nothing."""
+    socks = []
+    for _ in range(n):
+        sock = head(port, 100000)
+        sock.sendall(b"\xff\xd8")
+        socks.append(sock)
+    return socks
+
+
+def wait_for_health(server: Server, key: str, value: int, seconds: float = 5) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        health = server.json("GET", "/health")[2]
+        if health[key] == value or time.monotonic() > deadline:
+            return health
+        time.sleep(0.05)
+
+
+def rss_mb(pid: int, key: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+def check_stalled_uploads_do_not_block_readers(server: Server, n: int) -> None:
+    photo = (SAMPLES / "br-PJU2853.jpg").read_bytes()
+    assert server.post_raw(photo)[0] == 200  # a first read, so the one timed below is like any other
+    rss_before = rss_mb(server.proc.pid)
+    t_stall = time.monotonic()
+    socks = stall(server.port, n)
+    assert wait_for_health(server, "arriving", n)["arriving"] == n
+    t0 = time.monotonic()
+    status, _, rec = server.post_raw(photo)
+    legit_s = time.monotonic() - t0
+    health = server.json("GET", "/health")[2]
+    assert status == 200 and rec["plates"], rec
+    assert health["arriving"] == n and health["in_flight"] == 0  # still stalled while the photo was read
+    with ThreadPoolExecutor(32) as pool:
+        answers = list(pool.map(answer, socks))
+    ended_s = time.monotonic() - t_stall
+    for got in answers:
+        assert got.startswith(b"HTTP/1.1 408 "), got[:200]
+        assert "did not arrive in time" in json.loads(got.split(b"\r\n\r\n", 1)[1])["error"]
+    assert BODY_TIMEOUT - 0.5 < ended_s < BODY_TIMEOUT + 5, ended_s
+    growth = rss_mb(server.proc.pid) - rss_before
+    print(f"\n{n} stalled uploads: a photo read in {legit_s:.2f} s meanwhile; all 408 after {ended_s:.1f} s; "
+          f"server RSS grew {growth:.1f} MB")
+    assert legit_s < 2.5, legit_s
+    assert growth < 50, growth  # a stalled upload holds its two bytes, not a buffer
+    assert wait_for_health(server, "arriving", 0)["arriving"] == 0
+    assert server.post_raw(photo)[0] == 200
+
+
+def test_40_stalled_uploads_do_not_block_readers_and_get_408(timed_server):
+    """The issue's attack against one reader and one waiting place: 40 uploads that stall
+    after two bytes. A photo sent meanwhile is read at once; each stalled one gets 408."""
+    check_stalled_uploads_do_not_block_readers(timed_server, 40)
+
+
+def test_400_stalled_uploads_do_not_block_readers_and_get_408(timed_server):
+    check_stalled_uploads_do_not_block_readers(timed_server, 400)
+
+
+def test_slow_upload_is_read_and_heads_that_never_end_are_closed(timed_server):
+    """An upload that arrives slowly but steadily (within the time and rate) is read; a
+    connection that sends nothing, or half a request head, is closed after --body-timeout."""
+    silent = socket.create_connection(("127.0.0.1", timed_server.port), timeout=30)
+    half = socket.create_connection(("127.0.0.1", timed_server.port), timeout=30)
+    half.sendall(b"POST /v1/read HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.monotonic()
+    photo = (SAMPLES / "us-us4.jpg").read_bytes()
+    slow = head(timed_server.port, len(photo))
+    for i in range(0, len(photo), len(photo) // 4 + 1):  # four pieces over ~2 s
+        slow.sendall(photo[i:i + len(photo) // 4 + 1])
+        time.sleep(0.5)
+    got = answer(slow)
+    assert got.startswith(b"HTTP/1.1 200 "), got[:300]
+    assert answer(silent) == b"" and answer(half) == b""
+    assert BODY_TIMEOUT - 0.5 < time.monotonic() - t0 < BODY_TIMEOUT + 3
+
+
+def test_bodies_arriving_together_are_bounded(timed_server):
+    """Budget (workers + queue) x max-bytes = 400000 bytes: 30 uploads hold 8000 bytes each
+    and stall; one of 190000 bytes more gets 503 (sent whole, it reads the answer); the
+    stalled ones then get 408 (after 3 s + 8000 bytes at the 8 KiB/s floor)."""
+    stalled = []
+    for _ in range(30):
+        sock = head(timed_server.port, 190000)
+        sock.sendall(b"\xff" * 8000)
+        stalled.append(sock)
+    assert wait_for_health(timed_server, "arriving", 30)["arriving"] == 30
+    time.sleep(0.2)  # let the server take in what they sent
+    status, _, rec = timed_server.post_raw(b"\xff" * 190000)
+    assert status == 503 and "arriving" in rec["error"], rec
+    with ThreadPoolExecutor(8) as pool:
+        assert all(got.startswith(b"HTTP/1.1 408 ") for got in pool.map(answer, stalled))
+    assert timed_server.post_raw((SAMPLES / "us-us4.jpg").read_bytes())[0] == 200
+
+
+def test_connections_past_the_limit_are_closed_at_once():
+    """anpr serve's uvicorn protocol on a bare ASGI app (no models: this is about sockets):
+    with max_connections=3, a fourth open connection is closed at once; once one of the
+    three goes, a new one is served."""
+    import threading
+
+    import uvicorn
+
+    from anpr.serve import Settings, http_protocol
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan="off", log_level="warning",
+                                           http=http_protocol(Settings(max_connections=3, body_timeout=20))))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(3)]
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        assert answer(extra) == b"" and time.monotonic() - t0 < 2  # closed, not left to wait
+        idle.pop().close()
+        time.sleep(0.2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/")
+        assert conn.getresponse().read() == b"ok"
+        conn.close()
+        for sock in idle:
+            sock.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def test_health_metrics_and_openapi(server):
     server.post_raw(PHOTOS[0].read_bytes())
     status, _, rec = server.json("GET", "/health")
     assert status == 200 and rec["status"] == "ok" and rec["version"]
+    assert rec["workers"] == 2 and rec["in_flight"] == rec["reading"] == rec["waiting"] == rec["arriving"] == 0
     status, h, raw = server.request("GET", "/metrics")
     text = raw.decode()
     assert status == 200 and h["content-type"].startswith("text/plain")
     assert 'anpr_requests_total{status="200"}' in text
     assert "anpr_read_seconds_bucket" in text and "anpr_plates_read_total" in text
+    assert "anpr_uploads_arriving 0.0" in text
     status, _, spec = server.json("GET", "/openapi.json")
     assert status == 200 and "/v1/read" in spec["paths"]
     assert server.request("GET", "/docs")[0] == 200
@@ -285,7 +495,8 @@ def test_full_queue_gets_503_with_retry_after_and_keeps_serving():
 
 
 def test_load_300_requests_from_8_clients(server, library):
-    """A mix of good photos and bad uploads; every answer right, memory bounded."""
+    """A mix of good photos and bad uploads (oversize ones too), sent as urllib does
+    (``Connection: close``, the whole body before the answer); every answer right, memory bounded."""
     rng = random.Random(0)
     jobs = []
     for k in range(300):
@@ -298,7 +509,8 @@ def test_load_300_requests_from_8_clients(server, library):
     def run(job):
         kind, what, form = job
         data = (SAMPLES / what).read_bytes() if kind == "good" else BAD[what][0]
-        status, _, rec = server.post_form(data, "u.jpg") if form else server.post_raw(data)
+        close = {"Connection": "close"}
+        status, _, rec = server.post_form(data, "u.jpg", headers=close) if form else server.post_raw(data, headers=close)
         return job, status, rec
 
     t0 = time.perf_counter()
