@@ -12,10 +12,11 @@ default) plus one second per `BODY_RATE` bytes, else 408 and the connection is c
 request head must arrive within the same time of the connection opening (or of the last
 answer on it), else the connection is closed. At most `MAX_CONNECTIONS` connections are
 open at once, and the bodies arriving together hold at most ``(workers + queue) *
-max_bytes`` bytes (past that, 503). An upload over ``--max-bytes`` is read to its end and
-thrown away (if it is at most `DRAIN_LIMIT` times the limit) before its 413, so that
-clients that send the whole body before reading the answer (urllib, requests, cameras)
-get the 413 rather than a reset connection; a bigger one is answered at once and closed.
+max_bytes`` bytes (past that, 503). An answer given before the body has all arrived (a
+413 over ``--max-bytes``, a 401, a 404) waits until the rest is read and thrown away (if
+the body is at most `DRAIN_LIMIT` times ``--max-bytes`` and on time), so that clients
+that send the whole body before reading (urllib, cameras) get it rather than a reset
+connection; past that the answer is sent at once and the connection closed.
 ``GET /health`` says how many uploads are arriving, being read and waiting.
 
 Endpoints: ``POST /v1/read`` (the photo as the raw body or as the multipart field
@@ -59,11 +60,12 @@ BODY_RATE = 8 * 1024
 A client that trickles a byte now and then is cut off after ``body_timeout``."""
 
 DRAIN_LIMIT = 5
-"""An upload over ``max_bytes`` is still read to its end (and thrown away) if it is at most
-this many times ``max_bytes``, so that clients that send the whole body before reading the
-answer get their 413: a server that answers and closes while they send makes them see
-"connection reset". Five times covers the usual mistake (a photo a few times too big, 4x
-as multipart); past it, reading on costs more than an answer the client may never see."""
+"""A body answered before it has all arrived (413 over ``max_bytes``, 401, 404) is still
+read to its end (and thrown away) if it is at most this many times ``max_bytes``, so that
+clients that send the whole body before reading the answer get it: a server that answers
+and closes while they send makes them see "connection reset". Five times covers the usual
+mistake (a photo a few times too big, 4x as multipart); past it, reading on costs more
+than an answer the client may never see."""
 
 MAX_CONNECTIONS = 1000
 """Connections open at once past which a new one is closed at once (fewer where the
@@ -232,6 +234,66 @@ def http_protocol(settings: Settings):
     return Protocol
 
 
+class DrainBeforeAnswer:
+    """ASGI middleware: an answer given before the request's body has all arrived (401,
+    404, 413, 408, ...) is sent only once the rest is read and thrown away, so that
+    clients that send the whole body before reading (urllib with ``Connection: close``,
+    cameras) get it: uvicorn closing with unread data makes their kernel see a reset.
+    Nothing is read past `DRAIN_LIMIT` times ``max_bytes`` or the body's deadline, nor for
+    a client that waits for ``100 Continue`` and has not been told to send: then the
+    answer says ``Connection: close`` (and uvicorn closes once it is sent)."""
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body = self.expected_body(scope)
+
+        async def counted():
+            body["asked"] = True  # uvicorn sends 100 Continue on the first receive
+            message = await receive()
+            body["received"] += len(message.get("body", b""))
+            body["done"] = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def answer(message) -> None:
+            starts = message["type"] == "http.response.start"
+            if starts and not body["done"] and not await self.discard_rest(receive, body):
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, counted, answer)
+
+    @staticmethod
+    def expected_body(scope) -> dict:
+        """What the request's head says of its body, and what has arrived so far."""
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"").strip()
+        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        return {"start": time.monotonic(), "received": 0, "asked": False,
+                "length": int(length) if length.isdigit() else None,
+                "done": not chunked and (not length.isdigit() or int(length) == 0),
+                "waits": headers.get(b"expect", b"").lower() == b"100-continue"}
+
+    async def discard_rest(self, receive, body: dict) -> bool:
+        """Reads the rest of the body and throws it away, within bounds: whether it all came."""
+        bound = DRAIN_LIMIT * self.settings.max_bytes
+        if (body["waits"] and not body["asked"]) or (body["length"] or 0) > bound:
+            return False
+        while not body["done"] and body["received"] <= bound:
+            deadline = body_deadline(body["start"], body["received"], self.settings.body_timeout)
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                return False
+            body["received"] += len(message.get("body", b""))
+            body["done"] = message["type"] != "http.request" or not message.get("more_body", False)
+        return body["done"]
+
+
 # --------------------------------------------------------------------------- the app
 
 
@@ -317,6 +379,8 @@ def create_app(settings: Settings):
         requests_total.labels(str(response.status_code)).inc()
         return response
 
+    app.add_middleware(DrainBeforeAnswer, settings=settings)  # added after keys_and_counts: outside it
+
     @app.get("/health")
     async def health():
         reading = min(state["in_flight"], settings.workers)
@@ -343,23 +407,6 @@ def create_app(settings: Settings):
         """The next message of the request body, or TimeoutError past ``deadline``."""
         return await asyncio.wait_for(request.receive(), max(0.0, deadline - time.monotonic()))
 
-    async def refuse(request: Request, start: float, arrived: int, more: bool, status: int, message: str,
-                     headers: dict | None = None) -> JSONResponse:
-        """``error(status, message)`` once the rest of the body (if ``more`` is to come) is read
-        and thrown away, so that a client still sending gets it: while the body is on time and
-        at most `DRAIN_LIMIT` times ``max_bytes``; then the connection is closed."""
-        bound = DRAIN_LIMIT * settings.max_bytes
-        try:
-            while more and arrived <= bound:
-                event = await next_chunk(request, body_deadline(start, arrived, settings.body_timeout))
-                if event["type"] != "http.request":
-                    break
-                arrived += len(event.get("body", b""))
-                more = event.get("more_body", False)
-        except asyncio.TimeoutError:
-            pass
-        return error(status, message, headers, close=True)
-
     async def body_within(request: Request) -> bytes | JSONResponse:
         """The whole body, or the error to answer: 413 over ``max_bytes``, 408 late, 503
         when the bodies arriving together would hold more than ``arriving_budget``."""
@@ -379,12 +426,8 @@ def create_app(settings: Settings):
                 n = int(length)
             except ValueError:
                 return error(400, "bad Content-Length", close=True)
-            if n > settings.max_bytes:
-                message = f"upload of {n} bytes is over the limit of {settings.max_bytes} bytes"
-                waits = request.headers.get("expect", "").lower() == "100-continue"  # has sent no body
-                if waits or n > DRAIN_LIMIT * settings.max_bytes:
-                    return error(413, message, close=True)
-                return await refuse(request, start, 0, True, 413, message)
+            if n > settings.max_bytes:  # DrainBeforeAnswer reads the rest before answering
+                return error(413, f"upload of {n} bytes is over the limit of {settings.max_bytes} bytes", close=True)
         chunks, size = [], 0
         try:
             while True:
@@ -396,17 +439,16 @@ def create_app(settings: Settings):
                                       f"{settings.body_timeout:g} s plus 1 s per {BODY_RATE} bytes)", close=True)
                 if message["type"] != "http.request":
                     return error(400, "the client closed the connection before the body arrived", close=True)
-                chunk, more = message.get("body", b""), message.get("more_body", False)
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > settings.max_bytes:
-                    return await refuse(request, start, size, more, 413,
-                                        f"upload is over the limit of {settings.max_bytes} bytes")
+                    return error(413, f"upload is over the limit of {settings.max_bytes} bytes", close=True)
                 if state["arriving_bytes"] + len(chunk) > arriving_budget:
-                    return await refuse(request, start, size, more, 503,
-                                        "too many uploads arriving at once; retry later", {"Retry-After": "1"})
+                    return error(503, "too many uploads arriving at once; retry later", {"Retry-After": "1"},
+                                 close=True)
                 chunks.append(chunk)
                 state["arriving_bytes"] += len(chunk)
-                if not more:
+                if not message.get("more_body", False):
                     return b"".join(chunks)
         finally:
             state["arriving_bytes"] -= sum(len(c) for c in chunks)

@@ -212,19 +212,34 @@ def test_no_body_unknown_path_wrong_method_and_bad_parameters(server):
         assert set(json.loads(raw)) == {"error"}
     body, ctype = multipart({"photo": ("a.jpg", PHOTOS[0].read_bytes())}, {})
     assert server.json("POST", "/v1/read", body, {"Content-Type": ctype})[0] == 400
+    # the same answers reach a client that sends a big body whole before reading (urllib)
+    for path, want in (("/v2/read", 404), ("/health", 405)):
+        for status, rec in sent_whole(server.port, path, (MAX_BYTES // 2, 4 * MAX_BYTES)):
+            assert status == want and set(rec) == {"error"}, (path, rec)
 
 
-def send_all_then_read(port: int, body, headers: dict, chunked: bool = False) -> tuple[int, dict]:
+def send_all_then_read(port: int, body, headers: dict, chunked: bool = False,
+                       path: str = "/v1/read") -> tuple[int, dict]:
     """POST /v1/read as urllib does: the whole body first, then the answer, and
     ``Connection: close``. A reset connection raises (and fails the test)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("POST", "/v1/read", body=body, headers={"Connection": "close", **headers},
+        conn.request("POST", path, body=body, headers={"Connection": "close", **headers},
                      encode_chunked=chunked)
         r = conn.getresponse()
         return r.status, json.loads(r.read())
     finally:
         conn.close()
+
+
+def sent_whole(port: int, path: str, sizes: tuple[int, ...], headers: dict | None = None, repeat: int = 4):
+    """The answers to uploads of each size in ``sizes`` sent ``repeat`` times by 8 clients
+    at once, each sending its whole body before reading (`send_all_then_read`)."""
+    def one(n: int) -> tuple[int, dict]:
+        return send_all_then_read(port, b"\xff" * n, {"Content-Type": "image/jpeg", **(headers or {})}, path=path)
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, sizes * repeat))
 
 
 def oversize(port: int, case: tuple[str, float]) -> tuple[int, dict]:
@@ -468,6 +483,9 @@ def test_api_keys(tmp_path):
         status, h, rec = s.post_raw(data, headers={"X-API-Key": "wrong"})
         assert status == 401 and "secret" not in rec["error"]
         assert s.request("GET", "/metrics")[0] == 401
+        # a 401 reaches a client that sends its whole upload first (Connection: close)
+        for status, rec in sent_whole(s.port, "/v1/read", (900_000, 4_000_000), {"X-API-Key": "no"}):
+            assert status == 401 and "API key" in rec["error"]
         assert s.post_raw(data, headers={"Authorization": "Bearer secret-two"})[0] == 200
         assert s.post_raw(data, headers={"X-API-Key": "secret-one"})[0] == 200
         assert s.request("GET", "/health")[0] == 200
