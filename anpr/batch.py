@@ -40,9 +40,10 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from .errors import AnprError
 from .images import DEFAULT_MAX_PIXELS, QUIET_ENV, is_image_name
@@ -212,7 +213,8 @@ def ordered_map(
     ctx = _mp_context()
 
     def new_pool(size: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(size, mp_context=ctx, initializer=_worker_init, initargs=(fn_factory, args, os.getpid()))
+        return ProcessPoolExecutor(size, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(fn_factory, args, os.getpid()))
 
     pool: ProcessPoolExecutor | None = None
     pending: deque = deque()
@@ -378,7 +380,8 @@ def write_jsonl_atomic(path: str | os.PathLike[str], records: Iterable[dict]) ->
     _write_atomic(path, lambda fh: fh.writelines(record_json(r) + "\n" for r in records))
 
 
-def _write_atomic(path: str | os.PathLike[str], write: Callable[[io.TextIOBase], Any], newline: str | None = None) -> None:
+def _write_atomic(path: str | os.PathLike[str], write: Callable[[io.TextIOBase], Any],
+                  newline: str | None = None) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -414,7 +417,7 @@ class JsonlWriter:
                 pass
             self._fh.close()
 
-    def __enter__(self) -> "JsonlWriter":
+    def __enter__(self) -> JsonlWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -630,8 +633,9 @@ def run_batch(
             from .distributed import connect
 
             # Before the output is touched: an unreachable cluster leaves no empty file.
-            scheduler = connect(scheduler)
-            stack.callback(scheduler.close)
+            client = connect(scheduler)
+            stack.callback(client.close)
+            scheduler = client
         done = prepare_output(output, resume=resume, overwrite=overwrite)
         summary = BatchSummary(output=os.fspath(output), skipped_files=skipped)
         done_keys = {_key(r["image"]) for r in done}

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,8 @@ def load_labels(folder: Path, crop: bool, part: str | None = None) -> list[dict]
     have = set(rows[0].keys()) if rows else set()
     if not rows or not need <= have:
         hint = "" if crop or "x" in have else " (a plate-crop folder? use --crop)"
-        raise ValueError(f"{path}: needs columns {','.join(sorted(need))}, has {','.join(sorted(have)) or 'none'}{hint}")
+        has = ",".join(sorted(have)) or "none"
+        raise ValueError(f"{path}: needs columns {','.join(sorted(need))}, has {has}{hint}")
     if part is not None:
         from .split import group_key, part_of
 
@@ -230,17 +232,17 @@ def run_benchmark(
     from .images import load_image
     from .reader import PlateReader
 
-    dirs = [Path(d) for d in dirs]
-    if not dirs:
+    folders = [Path(d) for d in dirs]
+    if not folders:
         raise ValueError("no folders given")
     if region is not None and region != "auto":
         region = region.lower()
-    labels = {d: load_labels(d, crop, part) for d in dirs}
+    labels = {d: load_labels(d, crop, part) for d in folders}
     total = sum(len(v) for v in labels.values())
     readers: dict = {}
     rows: list[dict] = []
     done = 0
-    for d in dirs:
+    for d in folders:
         reg = _region_for(d, region)
         if reader is not None and region is None:
             rd = reader
@@ -275,9 +277,9 @@ def run_benchmark(
             done += 1
             if progress is not None:
                 progress(done, total)
-    names = [d.name for d in dirs]
+    names = [d.name for d in folders]
     if len(set(names)) != len(names):  # two folders of the same name: use full paths
-        names = [str(d) for d in dirs]
+        names = [str(d) for d in folders]
         for r in rows:
             r["set"] = str(Path(r["path"]).parent)
     summary = {
@@ -314,7 +316,8 @@ def _write_reports(out: Path, rows: list[dict], summary: dict, load_image) -> No
         cv2.imwrite(str(out / "failures.png"), failure_montage(fails, load_image))
 
 
-def failure_montage(rows: list[dict], load_image, *, tile_h: int = 48, width: int = 640, limit: int = 200) -> np.ndarray:
+def failure_montage(rows: list[dict], load_image, *, tile_h: int = 48, width: int = 640,
+                    limit: int = 200) -> np.ndarray:
     """One line per miss: the labelled plate crop, then ``label -> read`` text."""
     import cv2
 
@@ -353,7 +356,8 @@ def format_summary(summary: dict) -> str:
     ...   "ms_p90": 30.0}}, "total": {"n": 0}}).splitlines()[2])
     eu           2    50.0%    50.0%     90.0%   100.0%   0.00     20.0     30.0
     """
-    head = f"{'set':<8} {'n':>5} {'exact':>8} {'strict':>8} {'char acc':>9} {'detect':>8} {'fp/img':>6} {'ms med':>8} {'ms p90':>8}"
+    head = (f"{'set':<8} {'n':>5} {'exact':>8} {'strict':>8} {'char acc':>9} {'detect':>8} {'fp/img':>6}"
+            f" {'ms med':>8} {'ms p90':>8}")
     lines = [head, "-" * len(head)]
 
     def row(name: str, s: dict) -> str:
@@ -431,7 +435,8 @@ def summarize_detection(rows: list[dict]) -> dict:
     n = len(rows)
     if n == 0:
         return {"n": 0}
-    tot = {k: sum(r[k] for r in rows) for k in ("boxes", "found", "boxes_wide", "found_wide", "n_plates", "false_plates")}
+    tot = {k: sum(r[k] for r in rows)
+           for k in ("boxes", "found", "boxes_wide", "found_wide", "n_plates", "false_plates")}
     ms = np.array([r["ms"] for r in rows], float)
     return {
         "n": n,
@@ -465,10 +470,10 @@ def run_detection(
     from .images import load_image
     from .reader import PlateReader
 
-    dirs = [Path(d) for d in dirs]
+    folders = [Path(d) for d in dirs]
     rd = reader if reader is not None else PlateReader(model=model, **(reader_options or {}))
     photos: dict = {}
-    for d in dirs:
+    for d in folders:
         for r in load_labels(d, False, part):
             photos.setdefault((d, r["image"]), []).append(label_box(r))
     rows = []

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -106,14 +106,14 @@ class Chooser:
     1
     """
 
-    def __init__(self, weights: Sequence[float], bias: float = 0.0, info: dict | None = None):
+    def __init__(self, weights: Sequence[float] | np.ndarray, bias: float = 0.0, info: dict | None = None):
         w = np.asarray(weights, np.float64)
         if w.shape != (len(FEATURES),):
             raise ValueError(f"need {len(FEATURES)} weights (anpr.choose.FEATURES), got shape {w.shape}")
         self.weights, self.bias, self.info = w, float(bias), dict(info or {})
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Chooser":
+    def from_file(cls, path: str | Path) -> Chooser:
         """Load a chooser written by ``anpr train-chooser``."""
         from .errors import ModelError
 

@@ -10,8 +10,8 @@ runs the same file, so reading needs only the core dependencies.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -21,7 +21,8 @@ from .normalize import CLASSES, SIZE, normalize_batch
 MODEL_NAME = "chars.onnx"
 
 _RESTORE = "reinstall anpr or run `git checkout models/` to get the default model back"
-_OTHER = "use CharClassifier() for the shipped default model (if it is missing, reinstall anpr or run `git checkout models/`)"
+_OTHER = ("use CharClassifier() for the shipped default model"
+          " (if it is missing, reinstall anpr or run `git checkout models/`)")
 
 
 def default_model_path() -> Path:
@@ -159,7 +160,7 @@ class CharClassifier:
         if backend not in ("auto", "onnxruntime", "cv2"):
             raise ValueError(f"backend must be 'auto', 'onnxruntime' or 'cv2', got {backend!r}")
         default = path is None
-        self.path = Path(default_model_path() if default else path)
+        self.path = Path(default_model_path() if path is None else path)
         hint = f"; {_RESTORE}" if default else f"; {_OTHER}"
         if not self.path.is_file():
             raise ModelError(f"{self.path}: model file not found{hint}")

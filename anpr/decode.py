@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +103,7 @@ def available_regions() -> list[str]:
     return sorted(p.stem for p in REGIONS_DIR.glob("*.json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_region(key: str) -> Region:
     """Load and validate ``regions/<key>.json``.
 
@@ -208,7 +208,7 @@ def _fit(logp: np.ndarray, mask: np.ndarray, max_drops: int) -> tuple[float, lis
     return float(score[n, m]), keep[::-1], cls[::-1]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_formats(region: str | None = None) -> tuple[tuple[str, np.ndarray], ...]:
     """Every pattern of one region (None: of every region file), once each."""
     out: dict[str, np.ndarray] = {}
@@ -219,7 +219,7 @@ def _all_formats(region: str | None = None) -> tuple[tuple[str, np.ndarray], ...
     return tuple(out.items())
 
 
-_OZ = [CLASSES.index("O"), CLASSES.index("0")]
+_OZ = np.array([CLASSES.index("O"), CLASSES.index("0")])
 
 
 def decode_formats(probs: np.ndarray, groups: list[int] | None = None, region: str | None = None) -> Decoded:
@@ -282,11 +282,11 @@ def decode_formats(probs: np.ndarray, groups: list[int] | None = None, region: s
     if groups is None:
         return plain
     cls = top.copy()
-    for i in np.flatnonzero(letters[1:-1] >= 0) + 1:  # an end glyph may be a bolt or frame
-        mates = [k for k in range(n) if groups[k] == groups[i] and k != i]
+    for e in np.flatnonzero(letters[1:-1] >= 0) + 1:  # an end glyph may be a bolt or frame
+        mates = [k for k in range(n) if groups[k] == groups[e] and k != e]
         if mates and all(CLASSES[cls[k]].isalpha() for k in mates):
             trial = cls.copy()
-            trial[i] = letters[i]
+            trial[e] = letters[e]
             if _fits(trial, formats, region):
                 cls = trial
     if (cls == top).all():
@@ -308,7 +308,7 @@ def _fits(cls: np.ndarray, formats: list, region: str | None = None) -> str | No
     return formats[hit[0]][0] if hit.size else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stacked(n: int, region: str | None = None) -> np.ndarray:
     """Masks of the formats of length ``n`` as one array, in `_all_formats` order."""
     return np.stack([mask for pat, mask in _all_formats(region) if len(pat) == n])
@@ -396,7 +396,7 @@ def layout_of(text: str) -> str:
 LAYOUTS_FILE = Path(__file__).resolve().parent / "layouts.json"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _layout_counts() -> dict[str, tuple[dict[str, int], int]]:
     """Per region: the layout counts and their total."""
     try:

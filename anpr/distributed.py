@@ -25,8 +25,9 @@ import json
 import os
 import threading
 from collections import deque
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .errors import AnprError, require
 
@@ -88,8 +89,9 @@ def read_task(source: Any, name: str, key: str, crop: bool = False, max_pixels: 
     """
     from .records import read_record
 
-    kwargs = {} if max_pixels is None else {"max_pixels": max_pixels}
-    return read_record(_reader(key), source, name, crop=crop, **kwargs)
+    if max_pixels is None:
+        return read_record(_reader(key), source, name, crop=crop)
+    return read_record(_reader(key), source, name, crop=crop, max_pixels=max_pixels)
 
 
 def map_read(

@@ -7,7 +7,7 @@ ordered top-left, top-right, bottom-right, bottom-left as the plate is read.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

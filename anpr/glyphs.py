@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 INPUT_H, INPUT_W = 48, 144
 """Size every plate is resized to (whatever its aspect: the CNN learns the squeeze)."""
 

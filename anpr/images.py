@@ -32,7 +32,8 @@ import os
 import stat
 import struct
 import sys
-from typing import Iterator, Union
+from collections.abc import Iterator
+from typing import Union
 
 import numpy as np
 
@@ -546,7 +547,7 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
     if kind == "b":
         return array.astype(np.uint8) * np.uint8(255)
     if kind in "iu":
-        peak = int(array.max())
+        peak: float = int(array.max())
         if kind == "i":
             array = np.clip(array, 0, None)
         if peak <= 255:

@@ -36,8 +36,9 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -249,7 +250,7 @@ def _blobs(resp: np.ndarray, close_w: int, close_h: int, factors: Sequence[float
 
 _DEDUPE = 0.7
 
-_OPTS = {
+_OPTS: dict[str, Any] = {
     "widths": (400, 800),  # working widths (see default_widths)
     "factors": (0.7, 1.4, 2.5),  # hat thresholds, as multiples of its Otsu level
     "cw": 9, "ch": 3,  # closing that joins the glyphs of a row (working pixels)
@@ -576,7 +577,7 @@ def _std(v: np.ndarray) -> float:
     return math.sqrt(float(np.square(d).sum()) / len(v))
 
 
-def _median(v: np.ndarray) -> float:
+def _median(v: np.ndarray | Sequence[float]) -> float:
     """``np.median`` of a 1-D array or a list of numbers, without its overhead (called per
     patch).
 
@@ -684,7 +685,8 @@ def find_candidates(
     if max_scored is not None and max_scored < 1:
         raise ValueError(f"max_scored must be >= 1 or None, got {max_scored}")
     gray = to_gray(image)
-    cands = propose(gray, widths=widths) if max_scored is None else propose(gray, widths=widths, max_candidates=max_scored)
+    cands = (propose(gray, widths=widths) if max_scored is None
+             else propose(gray, widths=widths, max_candidates=max_scored))
     cands = score_candidates(gray, cands)
     return cands if top is None else cands[:top]
 

@@ -7,7 +7,7 @@ changes every stage at once (and calls for retraining).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -343,7 +343,8 @@ class PlateReader:
         self.platemap = _load_platemap(platemap)
         self.region = region
         # The verifier's file says which thresholds were chosen with it.
-        conf = self.verifier.info if self.verifier is not None else {"min_confidence": MIN_CONFIDENCE, "min_best": MIN_BEST}
+        conf = (self.verifier.info if self.verifier is not None
+                else {"min_confidence": MIN_CONFIDENCE, "min_best": MIN_BEST})
         if min_confidence is None:
             min_confidence = conf.get("min_confidence", MIN_CONFIDENCE)
         if min_best is None:
@@ -408,7 +409,7 @@ class PlateReader:
                      tag: str = "") -> list[Plate]:
         """Read the ``chosen`` of the ranked ``cands`` (`_pick`), with their variants,
         and set each reading's plate probability; ``tag`` prefixes the debug images."""
-        reads = []
+        reads: list[Plate] = []
         best_cheap = chosen[0].score if chosen else 0.0
         held, held_p = 0.0, 0.0
         for k, cand in enumerate(chosen):
@@ -490,12 +491,12 @@ class PlateReader:
         # A strict region's formats are exhaustive: a reading that fits none of them
         # is as much a reason to look wider as a confident short one.
         wide_worthy = plate is not None and (plate.confidence >= WIDE_MIN or head.get("unmatched", False))
-        if wide_worthy and len(plate.text) <= WIDE_MAX_LEN and WIDE_PAD_X > PAD_X:
+        if plate is not None and wide_worthy and len(plate.text) <= WIDE_MAX_LEN and WIDE_PAD_X > PAD_X:
             # A glyph at either end set apart from the rest (a bolt, a dash, a frame
             # touching it) is often left out of the row: read once more with wider
             # margins; that reading wins only when it finds more characters, nearly
             # as confidently (else the frame, now in view, is the likelier "more").
-            first, info = plate, {}
+            first, info = plate, {}  # type: Plate, dict
             wide = self._read_quad(gray, cand, WIDE_PAD_X, debug, f"{k}w", info)
             if wide is not None and len(wide.text) > len(plate.text) and _rank(wide) >= WIDE_RATIO * _rank(plate):
                 plate = wide
@@ -554,10 +555,10 @@ class PlateReader:
         # candidate: it is then the same whatever proposed it.
         xs = [b[0] for _, _, b in pt.chars] + [b[0] + b[2] for _, _, b in pt.chars]
         ys = [b[1] for _, _, b in pt.chars] + [b[1] + b[3] for _, _, b in pt.chars]
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        ch = y1 - y0
-        x0, x1 = x0 - PAD_X * ch, x1 + PAD_X * ch
-        y0, y1 = y0 - PAD_Y * ch, y1 + PAD_Y * ch
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)  # type: float, float, float, float
+        text_h = y1 - y0
+        x0, x1 = x0 - PAD_X * text_h, x1 + PAD_X * text_h
+        y0, y1 = y0 - PAD_Y * text_h, y1 + PAD_Y * text_h
         gx, gy = (OUTLINE_SCALE[0] - 1) / 2 * (x1 - x0), (OUTLINE_SCALE[1] - 1) / 2 * (y1 - y0)
         x0, x1, y0, y1 = x0 - gx, x1 + gx, y0 - gy, y1 + gy
         outline = G.map_points(to_image, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
@@ -575,7 +576,7 @@ def _pick(cands: list, n: int, n_verified: int = 0) -> list:
     it, up to ``n + n_verified`` in all."""
     from .geometry import iou
 
-    out = []
+    out: list = []
     for c in cands:  # already best first
         if c.score < MIN_CHEAP or len(out) >= n or (out and c.score < READ_RATIO * out[0].score):
             break
@@ -674,7 +675,8 @@ def _draw_candidates(img: np.ndarray, cands: list, chosen: list) -> np.ndarray:
     for k, c in enumerate(chosen):
         cv2.polylines(out, [np.round(c.corners).astype(np.int32)], True, (0, 255, 255), t + 1)
         x, y = np.round(c.corners[0]).astype(int)
-        cv2.putText(out, f"{k}:{c.score:.2f}", (int(x), int(y) - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * t, (0, 255, 255), t)
+        cv2.putText(out, f"{k}:{c.score:.2f}", (int(x), int(y) - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * t,
+                    (0, 255, 255), t)
     return out
 
 
@@ -682,7 +684,7 @@ def _draw_chars(plate_img: np.ndarray, pt) -> np.ndarray:
     import cv2
 
     out = cv2.cvtColor(plate_img, cv2.COLOR_GRAY2BGR) if plate_img.ndim == 2 else plate_img.copy()
-    for ch, p, (x, y, w, h) in pt.chars:
+    for ch, _p, (x, y, w, h) in pt.chars:
         cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), (0, 255, 0), 1)
         cv2.putText(out, ch, (x, max(8, y - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 255), 1)
     return out

@@ -18,7 +18,7 @@ with the geometric quality of the segmentation, so that a grille, a sign or a he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -288,7 +288,8 @@ def _extra_glyphs(mine: set[int], other: set[int], same: np.ndarray) -> set[int]
     o, m = sorted(other), sorted(mine)
     if not same[np.ix_(m, o)].any(axis=1).all():
         return set()
-    return {j for j, held in zip(o, same[np.ix_(o, m)].any(axis=1).tolist()) if not held}
+    held = cast(list[bool], same[np.ix_(o, m)].any(axis=1).tolist())
+    return {j for j, h in zip(o, held) if not h}
 
 
 def _picture_ends(boxes: list[Box], probs: np.ndarray) -> list[int]:
@@ -505,7 +506,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     # Hypotheses share most of their boxes, give or take a pixel: classify each
     # distinct box once.
     unique: list[Box] = []
-    glyphs: list[Box] = []  # the part of each unique box to classify
+    cores: list[Box] = []  # the part of each unique box to classify
     index: dict[Box, int] = {}
     for s in segs:
         for b, g in zip(s.boxes, s.crops or s.boxes):
@@ -513,14 +514,14 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                 index[b] = next((i for i, u in enumerate(unique) if iou(b, u) >= SAME_BOX_IOU), len(unique))
                 if index[b] == len(unique):
                     unique.append(b)
-                    glyphs.append(g)
+                    cores.append(g)
     uprobs = _classify(classifier, a, unique)
     # A doubtful glyph that a sticker, a picture or the frame touches is classified
     # again, cut free within its text row; the surer reading counts (the cut may
     # also clip a tail, as of a Q, that the box kept).
-    alt = [i for i, (u, g) in enumerate(zip(unique, glyphs)) if iou(u, g) < FREED_IOU and uprobs[i].max() < FREED_DOUBT]
+    alt = [i for i, (u, g) in enumerate(zip(unique, cores)) if iou(u, g) < FREED_IOU and uprobs[i].max() < FREED_DOUBT]
     if alt:
-        for i, p in zip(alt, _classify(classifier, a, [glyphs[i] for i in alt])):
+        for i, p in zip(alt, _classify(classifier, a, [cores[i] for i in alt])):
             if p.max() > uprobs[i].max():
                 uprobs[i] = p
 
@@ -563,8 +564,8 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
                     pictures |= {index[s.boxes[k]] for k in inner}
                     consider(s, [k for k in keep if k not in inner])
 
-            def doubt(k: int) -> bool:
-                return _top(uprobs[index[s.boxes[k]]]) < END_DOUBT or index[s.boxes[k]] in frames
+            def doubt(k: int) -> bool:  # called at once, within this iteration
+                return _top(uprobs[index[s.boxes[k]]]) < END_DOUBT or index[s.boxes[k]] in frames  # noqa: B023
 
             while len(keep) > MIN_CHARS and doubt(keep[0]):
                 keep = keep[1:]
@@ -614,10 +615,10 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     text = d.text if strict else settle_layout(d.text, probs, region)
     chars = []
     for ch, pr, k in zip(text, d.probs, d.keep):
-        x, y, w, h = s.boxes[k]
+        bx, by, bw, bh = s.boxes[k]
         if scale != 1.0:
-            x, y = int(np.floor(x / scale)), int(np.floor(y / scale))
-            w, h = int(np.ceil(w / scale)), int(np.ceil(h / scale))
-        chars.append((ch, float(pr), (x, y, w, h)))
+            bx, by = int(np.floor(bx / scale)), int(np.floor(by / scale))
+            bw, bh = int(np.ceil(bw / scale)), int(np.ceil(bh / scale))
+        chars.append((ch, float(pr), (bx, by, bw, bh)))
     rows = [int(n) for n in _sub_rows(s.rows, list(d.keep))] or [len(d.keep)]
     return PlateText(text, float(conf), chars, probs, s.score, d.pattern, rows)

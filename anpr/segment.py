@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -312,7 +313,7 @@ def _split_wide(binary: np.ndarray, core: np.ndarray, box: list[int], wchar: flo
             if i - start >= max(2, 0.08 * hchar):
                 runs.append((start, i))
             start = None
-    pieces = []
+    pieces: list[tuple[int, int]] = []
     for a, b in runs:
         rw = b - a
         if rw > max(1.5 * wchar, 0.95 * hchar):
@@ -620,7 +621,7 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
             if len(stats) == 0:
                 continue
             stats = stats[_plausible(stats, H, W)]
-            rows = []
+            rows: list[tuple[_Line, Any]] = []  # (line, column span or None)
             groups = sorted((g for g in _group(stats) if len(g) >= 2), key=len, reverse=True)
             kept: list[set] = []
             for idx in groups:
@@ -680,11 +681,11 @@ def _hypotheses(work: np.ndarray, color: np.ndarray, refine: int = 4) -> list[tu
         hmax = max(tall)
         final = [(sc * min(1.0, _med([b[3] for b in bx]) / (0.85 * hmax)), p, bx) for sc, p, bx in final]
     final.sort(key=lambda t: -t[0])
-    final = [(sc, p, bx, [len(bx)]) for sc, p, bx in final]
-    two = _two_rows(final, [(p, bx) for _, p, bx, *_ in out], H)
+    final4 = [(sc, p, bx, [len(bx)]) for sc, p, bx in final]
+    two = _two_rows(final4, [(p, bx) for _, p, bx, *_ in out], H)
     if two is not None:
-        final.insert(1, two)
-    return final
+        final4.insert(1, two)
+    return final4
 
 
 def _two_rows(final: list, rows: list[tuple[str, list[list[int]]]], H: int) -> tuple | None:

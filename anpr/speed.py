@@ -20,8 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -158,6 +159,7 @@ def time_photo(path: Path, reader: Any, repeat: int = 3) -> dict[str, Any]:
             from .errors import ImageError
 
             raise ImageError(f"{path}: not an image OpenCV can decode")
+        shape = img.shape
         found = reader.read(img)
         t2 = time.perf_counter()
         decode.append((t1 - t0) * 1e3)
@@ -166,8 +168,8 @@ def time_photo(path: Path, reader: Any, repeat: int = 3) -> dict[str, Any]:
     d, r = min(decode), min(read)
     return {
         "image": str(path),
-        "width": int(img.shape[1]),
-        "height": int(img.shape[0]),
+        "width": int(shape[1]),
+        "height": int(shape[0]),
         "decode_ms": d,
         "read_ms": r,
         "ratio": (d + r) / d,
@@ -430,7 +432,7 @@ def format_speed(summary: dict[str, Any]) -> str:
         short = [Path(n).name for n in per_set]
         if len(set(short)) < len(short):  # two folders of one name: keep the paths' ends
             short = [n[-18:] for n in per_set]
-        for label, (name, st) in zip(short, per_set.items()):
+        for label, st in zip(short, per_set.values()):
             lines.append(
                 f"  {label[-18:]:18} {st['decode_ms']['median']:8.2f} {st['read_ms']['median']:8.2f}"
                 f" {st['ratio']['median']:8.2f} {st['ratio']['p90']:9.2f}"

@@ -14,8 +14,9 @@ reader), or frames with `PlateTracker.update` and it reads them with its `PlateR
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -272,7 +273,7 @@ class PlateTracker:
                 if s is not None:
                     pairs.append((s, i, j))
         used_r, used_t = set(), set()
-        for s, i, j in sorted(pairs, reverse=True):
+        for _s, i, j in sorted(pairs, reverse=True):
             if i in used_r or j in used_t:
                 continue
             used_r.add(i)
@@ -295,7 +296,8 @@ class PlateTracker:
         return self._close(lambda tr: True)
 
     def _close(self, done) -> list[PlateEvent]:
-        events, still = [], []
+        events: list = []
+        still: list = []
         for tr in self._open:
             (events if done(tr) else still).append(tr)
         self._open = still
@@ -318,7 +320,7 @@ class PlateTracker:
             last_time_s=tr.last.time_s,
             frames=len(tr.readings),
             best_frame=best.frame,
-            box=tuple(int(v) for v in best.box),
+            box=_int_box(best.box),
             candidates=cands,
             source=self.source,
             image=image,
@@ -329,7 +331,7 @@ def _part_of_another(tr: _Track, tracks: list[_Track]) -> bool:
     """Whether ``tr`` is a piece of a longer-seen vehicle: when the reader cuts one plate
     in two for a few frames ("RK85" + "855AP"), the pieces start tracks of their own,
     in the same place and time as the whole plate's, with texts inside its text."""
-    text = max(tr.votes, key=tr.votes.get)
+    text = max(tr.votes, key=lambda t: tr.votes[t])
     x0 = min(r.box[0] for r in tr.readings)
     x1 = max(r.box[0] + r.box[2] for r in tr.readings)
     for other in tracks:
@@ -341,7 +343,7 @@ def _part_of_another(tr: _Track, tracks: list[_Track]) -> bool:
         ox1 = max(r.box[0] + r.box[2] for r in other.readings)
         if min(x1, ox1) - max(x0, ox0) < 0.5 * (x1 - x0):
             continue
-        whole = max(other.votes, key=other.votes.get)
+        whole = max(other.votes, key=lambda t: other.votes[t])
         if text in whole or edit_distance(text, whole) <= MAX_EDITS:
             return True
     return False
@@ -354,4 +356,9 @@ def _reading(p: Any, time_s: float, frame: int) -> Reading:
         text, conf, box = p["text"], p["confidence"], p["box"]
     else:
         text, conf, box = p.text, p.confidence, p.box
-    return Reading(str(text), float(conf), tuple(int(v) for v in box), float(time_s), int(frame))
+    return Reading(str(text), float(conf), _int_box(box), float(time_s), int(frame))
+
+
+def _int_box(box: Any) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return int(x), int(y), int(w), int(h)

@@ -28,12 +28,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
-
 
 PATCH_H, PATCH_W = 32, 96
 """Size of the context patch the CNN sees."""

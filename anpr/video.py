@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class VideoFrames:
         self.fps = float(fps)
         self.live = is_live(self.source)
         self.reconnect = reconnect
-        if not self.live and not Path(self.source).is_file():
+        if not self.live and not Path(str(self.source)).is_file():
             raise VideoError(f"{self.name}: no such file")
         if not self.live:
             with open(self.source, "rb") as f:
@@ -195,7 +196,7 @@ class VideoFrames:
 
 
 def read_video(
-    source: "str | Path | int | VideoFrames",
+    source: str | Path | int | VideoFrames,
     *,
     fps: float = DEFAULT_FPS,
     reader: Any = None,

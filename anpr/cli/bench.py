@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._common import (
     EXIT_OK,
+    REGIONS,
     crop_option,
     errors_to_exit,
-    REGIONS,
     model_option,
     quiet_opencv,
     reader_kwargs,
@@ -32,7 +33,8 @@ from ._common import (
 )
 @model_option
 @stage_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Write reports into this folder.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write reports into this folder.")
 @click.option("--speed", is_flag=True, help="Measure speed instead of accuracy.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="With --speed: time only the first N photos.")
 @click.option("--part", type=click.Choice(("all", "fit", "check")), default="all", show_default=True,
@@ -80,8 +82,14 @@ def benchmark(
                 if out_dir:
                     _write_json(Path(out_dir) / "speed.json", summary)
             else:
-                from ..benchmark import (folder_kind, format_detection, format_summary, load_labels,
-                                         run_benchmark, run_detection)
+                from ..benchmark import (
+                    folder_kind,
+                    format_detection,
+                    format_summary,
+                    load_labels,
+                    run_benchmark,
+                    run_detection,
+                )
 
                 sel = None if part == "all" else part
                 for d in paths:  # a folder of the wrong kind is a usage error, said before any work
@@ -121,7 +129,7 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self.bar = None
+        self.bar: Any = None
         self.done = 0
 
     def __call__(self, done: int, total: int) -> None:

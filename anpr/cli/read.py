@@ -27,7 +27,6 @@ from ._common import (
     verbose_option,
 )
 
-
 STDIN = "-"
 """The IMAGE argument that stands for standard input."""
 
@@ -130,9 +129,9 @@ def _read_one(
     reader: Any, path: str, crop: bool, limit: int, debug: bool, verbose: bool
 ) -> tuple[dict, Any, list, dict]:
     """(record, loaded image or None, Plate objects, debug stages) for one path."""
-    from ..records import FATAL_ERRORS, _plate_dict, make_record, unexpected_message
     from ..errors import AnprError
     from ..images import load_image
+    from ..records import FATAL_ERRORS, _plate_dict, make_record, unexpected_message
 
     t0 = time.perf_counter()
     image = None

@@ -222,7 +222,7 @@ def _write_frame(writer: dict, path: str, image, fps: float) -> None:
     if "writer" not in writer:
         h, w = image.shape[:2]
         rate = fps if fps > 0 else 25.0
-        vw = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), rate, (w, h))
+        vw = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"mp4v"), rate, (w, h))
         if not vw.isOpened():
             raise OSError(f"{path}: cannot write a video there")
         writer["writer"] = vw

@@ -19,9 +19,9 @@ they are neither what the reader should read nor clearly not a plate.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -73,8 +73,10 @@ def label_candidates(cands: list, boxes: list) -> np.ndarray:
     """Per candidate: 1 plate, 0 not a plate, -1 left out (see the module docstring).
 
     >>> from anpr.localize import Candidate
-    >>> c = lambda x, y, w, h: Candidate(np.array([[x, y], [x+w, y], [x+w, y+h], [x, y+h]], float), (x, y, w, h), "dark")
-    >>> label_candidates([c(0, 0, 40, 10), c(5, 2, 30, 6), c(100, 100, 40, 10), c(0, 0, 12, 10)], [(0, 0, 40, 10)]).tolist()
+    >>> c = lambda x, y, w, h: Candidate(
+    ...     np.array([[x, y], [x+w, y], [x+w, y+h], [x, y+h]], float), (x, y, w, h), "dark")
+    >>> label_candidates([c(0, 0, 40, 10), c(5, 2, 30, 6), c(100, 100, 40, 10), c(0, 0, 12, 10)],
+    ...                  [(0, 0, 40, 10)]).tolist()
     [1, 1, 0, -1]
     """
     from ..geometry import box_iou_matrix
@@ -104,7 +106,8 @@ def photo_examples(photo: Photo, proposals: int = PROPOSALS) -> dict:
 
     gray = to_gray(load_image(photo.path))
     cands = propose(gray, max_candidates=proposals)
-    overlap = box_iou_matrix(np.array([c.box for c in cands], np.float64).reshape(-1, 4), np.array(photo.boxes, np.float64))
+    overlap = box_iou_matrix(np.array([c.box for c in cands], np.float64).reshape(-1, 4),
+                             np.array(photo.boxes, np.float64))
     return {
         "patches": context_patches(gray, cands),
         "y": label_candidates(cands, photo.boxes),

@@ -36,7 +36,8 @@ def _run(folders, out: Path, c: float) -> None:
     from .datasets import read_plate_labels
 
     t0 = time.perf_counter()
-    command = " ".join(shlex.quote(a) for a in ["anpr", "train-chooser", *map(str, folders), "--out", str(out), "--c", f"{c:g}"])
+    command = " ".join(shlex.quote(a)
+                       for a in ["anpr", "train-chooser", *map(str, folders), "--out", str(out), "--c", f"{c:g}"])
     plates = []
     for folder in folders:
         n = len(read_plate_labels(folder))

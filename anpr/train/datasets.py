@@ -19,9 +19,9 @@ from __future__ import annotations
 import csv
 import re
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -65,12 +65,12 @@ class CharSet:
         self.groups.append(group)
         self.paths.append(path)
 
-    def extend(self, other: "CharSet") -> "CharSet":
+    def extend(self, other: CharSet) -> CharSet:
         for name in ("crops", "labels", "sources", "groups", "paths"):
             getattr(self, name).extend(getattr(other, name))
         return self
 
-    def subset(self, mask: Sequence[bool] | np.ndarray) -> "CharSet":
+    def subset(self, mask: Sequence[bool] | np.ndarray) -> CharSet:
         idx = np.flatnonzero(np.asarray(mask, bool))
         return CharSet(
             crops=[self.crops[i] for i in idx],
@@ -197,7 +197,8 @@ def read_plate_labels(folder: str | Path, part: str | None = None) -> list[tuple
     return [(path, text) for path, text, _ in _plate_rows(folder, part)]
 
 
-def _plate_rows(folder: str | Path, part: str | None = None) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
+def _plate_rows(folder: str | Path,
+                part: str | None = None) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
     from ..split import part_of
 
     folder = Path(folder)
@@ -214,7 +215,8 @@ def _plate_rows(folder: str | Path, part: str | None = None) -> list[tuple[Path,
             text = "".join(ch for ch in row["plate"].upper() if ch.isalnum())
             if part is not None and (not text or part_of(text) != part):
                 continue
-            box = tuple(int(round(float(row[k]))) for k in "xywh") if scene else None
+            box = (int(round(float(row["x"]))), int(round(float(row["y"]))),
+                   int(round(float(row["w"]))), int(round(float(row["h"])))) if scene else None
             rows.append((folder / row["image"], text, box))
     return rows
 
@@ -251,7 +253,9 @@ def segmented_plates(
     `anpr.segment.segment_plate`) when it finds exactly ``len(text)`` of them, the one
     case where box ``k`` can be trusted to hold character ``k``; else None."""
     if segment is None:
-        from ..segment import segment_plate as segment
+        from ..segment import segment_plate
+
+        segment = segment_plate
     for path, img, text in labelled_plates(folder, part):
         boxes = None
         if text and all(ch in CLASSES for ch in text):
@@ -305,7 +309,9 @@ def plate_crops(
         The crops and ``{"plates", "kept", "crops"}`` counts (and ``"far_crops"``).
     """
     if cut is None:
-        from ..segment import cut_chars as cut
+        from ..segment import cut_chars
+
+        cut = cut_chars
     source = source or plate_source(folder)
     out = CharSet()
     stats = {"plates": len(read_plate_labels(folder)), "kept": 0, "crops": 0}
@@ -439,7 +445,7 @@ def describe(data: CharSet) -> str:
     lines = []
     for src, counts in data.counts().items():
         total = sum(counts.values())
-        lo = min(counts, key=counts.get)
+        lo = min(counts, key=lambda c: counts[c])
         lines.append(
             f"{src}: {total} crops, {len(counts)} classes (fewest: {lo}={counts[lo]})"
         )

@@ -9,7 +9,7 @@ averaged model is one ONNX file, read exactly as a single CNN.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def average_models(members: Sequence, name: str = "anpr_chars_mean"):

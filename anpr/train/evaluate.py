@@ -7,8 +7,8 @@ digit zero as the letter O and many plate fonts draw them identically.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -43,8 +43,8 @@ def merge_lookalikes(idx: np.ndarray) -> np.ndarray:
 
 def separability(
     x: np.ndarray,
-    y: Sequence[int],
-    groups: Sequence[str],
+    y: Sequence[int] | np.ndarray,
+    groups: Sequence[str] | np.ndarray,
     pair: tuple[str, str],
     *,
     max_per_class: int = 400,
@@ -90,19 +90,19 @@ def separability(
     for c in pair:
         if c not in CLASSES:
             raise ValueError(f"unknown class {c!r}; classes are {CLASSES}")
-    y = np.asarray(y)
-    groups = np.asarray(groups)
-    a, b = (np.flatnonzero(y == CLASSES.index(c)) for c in pair)
+    ya = np.asarray(y)
+    ga = np.asarray(groups)
+    a, b = (np.flatnonzero(ya == CLASSES.index(c)) for c in pair)
     n = min(len(a), len(b), max_per_class)
     if n < 2 * folds:
         return float("nan"), n
     rng = np.random.default_rng(seed)
     idx = np.concatenate([rng.choice(a, n, replace=False), rng.choice(b, n, replace=False)])
     X = np.asarray(x)[idx].reshape(len(idx), -1)
-    Y = (y[idx] == CLASSES.index(pair[0])).astype(int)
+    Y = (ya[idx] == CLASSES.index(pair[0])).astype(int)
     try:
         acc = cross_val_score(SVC(C=10, gamma="scale"), X, Y, cv=StratifiedGroupKFold(folds),
-                              groups=groups[idx], error_score="raise")
+                              groups=ga[idx], error_score="raise")
     except ValueError:  # too few groups, or a fold left with one class (sheets of one glyph)
         return float("nan"), n
     return float(acc.mean()), n
@@ -120,7 +120,7 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int = len(CLASSES)) -> 
 
 
 def score(
-    y_true: Sequence[int], probs: np.ndarray, sources: Sequence[str] | None = None
+    y_true: Sequence[int] | np.ndarray, probs: np.ndarray, sources: Sequence[str] | None = None
 ) -> dict:
     """Accuracy (strict and O/0-merged), per-class recall/precision and per-source accuracy.
 
@@ -189,7 +189,7 @@ def worst_classes(result: dict, min_support: int = 30, k: int = 5) -> list[tuple
     return sorted(rows, key=lambda t: t[1])[:k]
 
 
-def report_text(y_true: Sequence[int], probs: np.ndarray) -> str:
+def report_text(y_true: Sequence[int] | np.ndarray, probs: np.ndarray) -> str:
     """scikit-learn's classification report, over the classes present."""
     from ..errors import require
 
@@ -260,7 +260,7 @@ def plot_curves(history: dict | Sequence[dict], path: str | Path) -> None:
 
 
 def plot_predictions(
-    x: np.ndarray, y_true: Sequence[int], probs: np.ndarray, path: str | Path, n: int = 24, seed: int = 0
+    x: np.ndarray, y_true: Sequence[int] | np.ndarray, probs: np.ndarray, path: str | Path, n: int = 24, seed: int = 0
 ) -> None:
     """A grid of correct (top rows) and incorrect (bottom rows) test predictions."""
     plt = _pyplot()

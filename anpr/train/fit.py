@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from ..normalize import CLASSES
 
 @dataclass
 class FitResult:
-    model: object
+    model: Any  # a Keras model
     history: dict = field(default_factory=dict)
     seconds: float = 0.0
     epochs_run: int = 0

@@ -173,11 +173,12 @@ def evaluate(outputs: np.ndarray, data: GlyphSet, idx, threshold: float) -> dict
 
 
 def choose_threshold(outputs: np.ndarray, data: GlyphSet, idx) -> tuple[float, dict]:
-    best = None
+    best: tuple[float, dict] | None = None
     for th in np.round(np.arange(0.2, 0.81, 0.05), 2):
         r = evaluate(outputs, data, idx, float(th))
         if best is None or r["exact"] > best[1]["exact"]:
             best = (float(th), r)
+    assert best is not None  # the grid is not empty
     return best
 
 

@@ -28,7 +28,8 @@ from ..errors import AnprError, MissingExtraError
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1))
 def train_glyphs(folders, out, templates, synthetic, eu_share, epochs, seeds):
     """Train the glyph finder on plate FOLDERS (labels.csv: image,plate) or scene folders
-    (image,x,y,w,h,plate), fit part only, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md into --out."""
+    (image,x,y,w,h,plate), fit part only, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md
+    into --out."""
     try:
         from .cli import _quiet_tf, _versions
 
@@ -41,8 +42,8 @@ def train_glyphs(folders, out, templates, synthetic, eu_share, epochs, seeds):
 def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     from ..classify import open_onnx
     from ..glyphs import MODEL_NAME
-    from .export import export_onnx
     from .datasets import plate_source, read_plate_labels, segmented_plates
+    from .export import export_onnx
     from .glyphs import GlyphSet, add_real, add_synthetic, choose_threshold, evaluate, fit, is_val
     from .plates import load_templates
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ EU_FORMATS = (
 
 # Per style: plate size, serial cap height and centre (fractions of the height),
 # horizontal squeeze, and the share of the width the serial may fill.
-_STYLES = {
+_STYLES: dict[str, dict[str, Any]] = {
     "us": {"size": (250, 125), "cap": (0.36, 0.5), "centre": (0.48, 0.58), "squeeze": (0.75, 1.0), "fill": 0.88},
     "eu": {"size": (520, 112), "cap": (0.58, 0.7), "centre": (0.47, 0.53), "squeeze": (0.8, 1.0), "fill": 0.8},
 }
@@ -146,17 +147,19 @@ def _draw_serial(text: str, font_path: Path, cap: int, rng: np.random.Generator)
     font = ImageFont.truetype(str(font_path), int(cap * 1.38))
     gap = int(cap * rng.uniform(0.06, 0.16))
     space = int(cap * rng.uniform(0.35, 0.8))
-    width = sum(space if c == " " else font.getbbox(c)[2] + gap for c in text) + 2 * cap
+    width = int(sum(space if c == " " else font.getbbox(c)[2] + gap for c in text)) + 2 * cap  # ints already
     mask = Image.new("L", (width, cap * 3), 0)
     draw = ImageDraw.Draw(mask)
-    x, boxes, gaps = cap, [], []
+    x: int = cap
+    boxes: list[list[int]] = []
+    gaps: list[tuple[int, int]] = []
     for c in text:
         if c == " ":
             gaps.append((x, space))
             x += space
             continue
         draw.text((x, cap // 2), c, fill=255, font=font)
-        x0, y0, x1, y1 = draw.textbbox((x, cap // 2), c, font=font)
+        x0, y0, x1, y1 = map(int, draw.textbbox((x, cap // 2), c, font=font))  # ints already for a TrueType font
         boxes.append([x0, y0, x1 - x0, y1 - y0])
         x = x1 + gap
     return np.asarray(mask), boxes, gaps
@@ -240,8 +243,8 @@ def synth_plate(
     h, w = ink.shape
     left = int(rng.integers(margin, max(margin + 1, W - w - int(0.03 * W))))
     top = int(np.clip(H * rng.uniform(*st["centre"]) - h / 2, 2, H - h - 2))
-    band = bg[top:top + h, left:left + w]
-    colour = _ink_colour(band, rng) if style == "us" else np.clip(rng.normal(25, 10, 3), 0, 80).astype(np.float32)
+    under = bg[top:top + h, left:left + w]
+    colour = _ink_colour(under, rng) if style == "us" else np.clip(rng.normal(25, 10, 3), 0, 80).astype(np.float32)
     a = ink[:, :, None] * rng.uniform(0.85, 1.0)
     region = bg[top:top + h, left:left + w].astype(np.float32)
     bg[top:top + h, left:left + w] = np.clip(region * (1 - a) + colour * a, 0, 255).astype(np.uint8)
@@ -344,17 +347,17 @@ def _photograph(img: np.ndarray, text: str, boxes: list, rng: np.random.Generato
     import cv2
 
     h, w = img.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    dst = src + rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * np.float32([w, h])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    dst = src + rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * np.array([w, h], np.float32)
     out_w = int(rng.integers(90, 260))
     out_h = max(20, round(out_w * h / w * rng.uniform(0.9, 1.1)))
     dst -= dst.min(axis=0)
-    dst *= np.float32([out_w / max(dst[:, 0].max(), 1), out_h / max(dst[:, 1].max(), 1)])
+    dst *= np.array([out_w / max(dst[:, 0].max(), 1), out_h / max(dst[:, 1].max(), 1)], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     img = cv2.warpPerspective(img, m, (out_w, out_h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
     new_boxes = []
     for x, y, bw, bh in boxes:
-        pts = np.float32([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]]).reshape(-1, 1, 2)
+        pts = np.array([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]], np.float32).reshape(-1, 1, 2)
         q = cv2.perspectiveTransform(pts, m).reshape(-1, 2)
         qx0, qy0 = np.floor(q.min(axis=0)).astype(int)
         qx1, qy1 = np.ceil(q.max(axis=0)).astype(int)
@@ -366,8 +369,9 @@ def _photograph(img: np.ndarray, text: str, boxes: list, rng: np.random.Generato
     noisy = img.astype(np.float32) * shade + rng.normal(0, rng.uniform(0, 8), img.shape)
     img = np.clip(noisy, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    return SynthPlate(img, text, tuple(new_boxes))
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert decoded is not None  # a JPEG just encoded
+    return SynthPlate(decoded, text, tuple(new_boxes))
 
 
 def synth_plates(n: int, seed: int = 0, templates: list[np.ndarray] | None = None, eu_share: float = 0.0):

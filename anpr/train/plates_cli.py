@@ -36,7 +36,9 @@ def synth_plates(out: Path, count: int, seed: int, templates: Path | None, sheet
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
-    shown, boxes, rows = [], {}, []
+    shown: list = []
+    boxes: dict = {}
+    rows: list = []
     with click.progressbar(draw(count, seed, bgs), length=count, label="drawing plates", file=sys.stderr) as bar:
         for k, plate in enumerate(bar):
             name = f"synth-{seed}-{k:05d}.png"

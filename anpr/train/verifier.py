@@ -98,7 +98,8 @@ def fit(
     # The validation loss weighs each class as in the draw the model trains on, so the
     # epoch it picks is the one that ranks best, not the one most sure of "no plate".
     w_val = np.where(y_val == 1, 1.0, neg_per_pos * len(pos) / max(len(neg), 1)).astype(np.float32)
-    best, best_w, best_epoch, hist = np.inf, None, 0, {"loss": [], "val_loss": []}
+    best, best_w, best_epoch = np.inf, None, 0
+    hist: dict[str, list[float]] = {"loss": [], "val_loss": []}
     t0 = time.perf_counter()
     hard = np.zeros(0, int)
     for ep in range(epochs):
@@ -248,7 +249,7 @@ def choose_thresholds(records: list[dict]) -> dict:
     confidence every plate needs (``min_confidence``) and the best one needs
     (``min_best``). Of equal scores, the first found wins: lower plate probabilities,
     lower confidences."""
-    best = None
+    best: dict | None = None
     for r in REPORT_GRID:
         for b in (v for v in REPORT_GRID if v <= r):
             for c in CONFIDENCE_GRID:
@@ -257,4 +258,5 @@ def choose_thresholds(records: list[dict]) -> dict:
                     f = detection_scores(records, t)
                     if best is None or f["f_beta"] > best["f_beta"]:
                         best = {**t, **f}
+    assert best is not None  # the grids are not empty
     return best

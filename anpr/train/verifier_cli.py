@@ -75,7 +75,8 @@ def _train(folders, out, epochs, seeds, hard_share, workers):
     ck = (part == "check") & (y >= 0)
     X = to_input(data["patches"])
     counts = {name: {"candidates": int(m.sum()), "plates": int((y[m] == 1).sum()),
-                     "photos": int(len(np.unique(photo[m])))} for name, m in (("train", tr), ("val", va), ("check", ck))}
+                     "photos": int(len(np.unique(photo[m])))}
+              for name, m in (("train", tr), ("val", va), ("check", ck))}
     click.echo(f"{n_photos} photos; " + "; ".join(f"{k}: {v['photos']} photos, {v['candidates']} candidates, "
                                                  f"{v['plates']} plates" for k, v in counts.items()))
 
@@ -206,9 +207,12 @@ def _card(info: dict) -> str:
         f"- data: {', '.join(info['folders'])}: {info['photos']} photos. Split by a hash of the group",
         "  key (`anpr.split`: the plate text for scene photos, the file name otherwise) into fit",
         "  and check parts; the fit part again into training and validation shares (`val_of`).",
-        f"  - training: {c['train']['photos']} photos, {c['train']['candidates']} candidates, {c['train']['plates']} plates",
-        f"  - validation: {c['val']['photos']} photos, {c['val']['candidates']} candidates, {c['val']['plates']} plates",
-        f"  - check: {c['check']['photos']} photos, {c['check']['candidates']} candidates, {c['check']['plates']} plates",
+        f"  - training: {c['train']['photos']} photos, {c['train']['candidates']} candidates,"
+        f" {c['train']['plates']} plates",
+        f"  - validation: {c['val']['photos']} photos, {c['val']['candidates']} candidates,"
+        f" {c['val']['plates']} plates",
+        f"  - check: {c['check']['photos']} photos, {c['check']['candidates']} candidates,"
+        f" {c['check']['plates']} plates",
         "- a candidate is a plate when its box overlaps a labelled one with IoU > 0.4 or is its",
         "  row of glyphs; not a plate when it touches none; in between it is left out",
         f"- {info['epochs']} epochs per seed, each drawing six non-plates per plate, {info['hard_share']:.0%} of them",
