@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .images import to_gray
+
 INPUT_H, INPUT_W = 48, 144
 """Size every plate is resized to (whatever its aspect: the CNN learns the squeeze)."""
 
@@ -52,10 +54,7 @@ def to_input(plates: list[np.ndarray]) -> np.ndarray:
 
     out = np.zeros((len(plates), INPUT_H, INPUT_W), np.float32)
     for i, p in enumerate(plates):
-        a = np.asarray(p)
-        if a.ndim == 3:
-            a = cv2.cvtColor(np.ascontiguousarray(a[:, :, :3]), cv2.COLOR_BGR2GRAY)
-        out[i] = cv2.resize(a.astype(np.uint8), (INPUT_W, INPUT_H), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.resize(to_gray(p), (INPUT_W, INPUT_H), interpolation=cv2.INTER_AREA)
     m = out.mean(axis=(1, 2), keepdims=True)
     s = out.std(axis=(1, 2), keepdims=True)
     return ((out - m) / np.maximum(s, 8.0))[..., None]

@@ -572,6 +572,47 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
         return np.rint(a).astype(np.uint8)
 
 
+def to_gray(image: np.ndarray, dtype: type = np.uint8) -> np.ndarray:
+    """Gray ``(H, W)`` copy of a gray ``(H, W)``/``(H, W, 1)`` or BGR(A) ``(H, W, 3|4)``
+    image: the one gray conversion of every stage (alpha, if any, is ignored).
+
+    Samples that are not ``uint8`` are first brought to 8 bits by the rule
+    `to_bgr_uint8` applies to every photo read: integers clipped at 0 and scaled
+    by 255 / peak when their peak is above 255 (16-bit and 12-bit data alike fill
+    the range), floats read as [0, 1] when at most 1, else as [0, 255].
+    ``dtype=np.uint8`` gives OpenCV's ``BGR2GRAY`` (a gray ``uint8`` image is returned
+    as is); ``dtype=np.float32`` the unrounded weighted sum (0.114 B + 0.587 G + 0.299 R),
+    what the character model reads.
+
+    >>> to_gray(np.array([[[255, 0, 0], [0, 0, 255]]], np.uint8)).tolist()
+    [[29, 76]]
+    >>> to_gray(np.array([[0, 2048, 4096]], np.uint16)).tolist()
+    [[0, 128, 255]]
+    >>> to_gray(np.array([[[255, 0, 0]]], np.uint8), np.float32).tolist()
+    [[29.06999969482422]]
+    """
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
+        raise ValueError(f"expected a 2-D gray or 3-D color array with 1, 3 or 4 channels, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"empty image of shape {a.shape}")
+    if a.dtype != np.uint8:
+        a = _to_uint8(a)
+    if dtype == np.float32:
+        if a.ndim == 2:
+            return a.astype(np.float32)
+        return (a[:, :, 0] * 0.114 + a[:, :, 1] * 0.587 + a[:, :, 2] * 0.299).astype(np.float32)
+    if dtype != np.uint8:
+        raise ValueError(f"dtype must be np.uint8 or np.float32, got {dtype}")
+    if a.ndim == 2:
+        return a
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(a[:, :, :3]), cv2.COLOR_BGR2GRAY)
+
+
 def _composite_on_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """``color * a + white * (1 - a)`` in integers (uint8 in, uint8 out)."""
     a = alpha.astype(np.uint16)
@@ -601,5 +642,6 @@ __all__ = [
     "read_file",
     "sniff_format",
     "to_bgr_uint8",
+    "to_gray",
 ]
 

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from .geometry import box_iou_matrix, expand_corners, map_points, quad_size
+from .images import to_gray  # noqa: F401 - the proposer's and rectifier's input; imported from here too
 
 PLATE_ASPECT = (1.3, 9.0)
 """Width / height of what may be a plate (tilted, two-row and long EU plates included)."""
@@ -179,21 +180,6 @@ def plate_like(w: float, h: float, image_w: int, image_h: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- proposal
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Gray uint8 copy of a gray or BGR(A) photo (the proposer's and rectifier's input)."""
-    import cv2
-
-    a = np.asarray(image)
-    if a.ndim == 2:
-        return a if a.dtype == np.uint8 else np.clip(a, 0, 255).astype(np.uint8)
-    if a.ndim == 3 and a.shape[2] == 1:
-        return to_gray(a[:, :, 0])
-    if a.ndim == 3 and a.shape[2] in (3, 4):
-        code = cv2.COLOR_BGR2GRAY if a.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
-        return cv2.cvtColor(a.astype(np.uint8), code)
-    raise ValueError(f"image must be gray (H, W) or BGR (H, W, 3), got shape {a.shape}")
 
 
 def default_widths(image_w: int) -> list[int]:

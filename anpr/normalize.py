@@ -22,21 +22,9 @@ MARGIN = 2
 
 
 def _to_gray(crop: np.ndarray) -> np.ndarray:
-    a = np.asarray(crop)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    if a.ndim == 3:
-        if a.shape[2] not in (3, 4):
-            raise ValueError(f"crop must have 1, 3 or 4 channels, got {a.shape[2]}")
-        # BGR(A) weights, as cv2.cvtColor(..., COLOR_BGR2GRAY) uses.
-        a = a[:, :, 0] * 0.114 + a[:, :, 1] * 0.587 + a[:, :, 2] * 0.299
-    if a.ndim != 2:
-        raise ValueError(f"crop must be a 2-D gray or 3-D color array, got shape {a.shape}")
-    if a.size == 0:
-        raise ValueError("crop is empty")
-    a = a.astype(np.float32)
-    a[~np.isfinite(a)] = 0.0
-    return a
+    from .images import to_gray
+
+    return to_gray(crop, np.float32)
 
 
 def _quantile(values: np.ndarray, q: float) -> float:

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .images import to_gray
+
 Box = tuple[int, int, int, int]
 
 WORK_HEIGHT = 80
@@ -93,8 +95,7 @@ def _mean32(a: np.ndarray) -> np.float32:
 
 
 def _to_gray(plate: np.ndarray) -> np.ndarray:
-    import cv2
-
+    """Gray uint8 plate (`anpr.images.to_gray`), once it is checked fit to segment."""
     a = np.asarray(plate)
     if not isinstance(plate, np.ndarray):
         raise ValueError(f"plate must be a numpy array, got {type(plate).__name__}")
@@ -109,14 +110,7 @@ def _to_gray(plate: np.ndarray) -> np.ndarray:
         raise ValueError(f"plate must be a 2-D gray or 3-D color array, got shape {a.shape}")
     if a.shape[0] < 4 or a.shape[1] < 4:
         raise ValueError(f"plate is too small to segment: {a.shape[1]}x{a.shape[0]} pixels")
-    if a.dtype != np.uint8:
-        f = a.astype(np.float32)
-        f[~np.isfinite(f)] = 0.0
-        lo, hi = float(f.min()), float(f.max())
-        a = ((f - lo) * (255.0 / max(hi - lo, 1e-6))).astype(np.uint8)
-    if a.ndim == 3:
-        a = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_BGR2GRAY)
-    return a
+    return to_gray(a)
 
 
 def _work_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
