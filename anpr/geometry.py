@@ -32,7 +32,8 @@ _EDGE_TO = np.array([1, 2, 3, 2])
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two ``(x, y, w, h)`` boxes.
+    """Intersection over union of two ``(x, y, w, h)`` boxes (`box_iou_matrix` for many:
+    the same arithmetic, vectorised).
 
     >>> iou((0, 0, 10, 10), (5, 0, 10, 10))
     0.3333333333333333
@@ -44,6 +45,23 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = ix * iy
     union = aw * ah + bw * bh - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def overlaps_smaller(a: Sequence[float], b: Sequence[float], share: float) -> bool:
+    """Whether two ``(x, y, w, h)`` boxes overlap by more than ``share`` of the smaller
+    one's area (not IoU: a box inside a much larger one overlaps it wholly).
+
+    >>> overlaps_smaller((0, 0, 10, 10), (0, 0, 100, 100), 0.5), iou((0, 0, 10, 10), (0, 0, 100, 100))
+    (True, 0.01)
+    >>> overlaps_smaller((0, 0, 10, 10), (6, 0, 10, 10), 0.5)
+    False
+    """
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    small = min(aw * ah, bw * bh)
+    return small > 0 and ix * iy > share * small
 
 
 def bounding_box(corners: np.ndarray, shape: tuple | None = None) -> tuple[int, int, int, int]:

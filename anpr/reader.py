@@ -47,6 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from .geometry import overlaps_smaller
+
 MIN_CONFIDENCE = 0.5
 """Without a verifier (``verifier=False``): readings below this confidence are not
 reported as plates..."""
@@ -622,12 +624,7 @@ def _rank(p: Plate) -> float:
 
 def _overlap(a: tuple, b: tuple) -> bool:
     """Same plate: boxes overlap by more than `OVERLAP` of the smaller one."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
-    small = min(aw * ah, bw * bh)
-    return small > 0 and ix * iy > OVERLAP * small
+    return overlaps_smaller(a, b, OVERLAP)
 
 
 def _final(reads: list[Plate], min_confidence: float, min_best: float | None = None,

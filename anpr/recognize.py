@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_layout
-from .geometry import iou
+from .geometry import box_iou_matrix, iou
 from .normalize import CLASSES
 from .segment import Box, Segmentation, _med, cut_chars, find_segmentations, score_boxes
 
@@ -260,12 +260,7 @@ def _same_glyph(boxes: list[Box]) -> np.ndarray:
     [[1, 1, 0], [1, 1, 0], [0, 0, 1]]
     """
     b = np.array(boxes, np.float64).reshape(-1, 4)
-    x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :]), 0, None)
-    ih = np.clip(np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :]), 0, None)
-    inter = iw * ih
-    area = b[:, 2] * b[:, 3]
-    return inter >= MATCH_IOU * np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
+    return box_iou_matrix(b, b) >= MATCH_IOU
 
 
 def _extra_glyphs(mine: set[int], other: set[int], same: np.ndarray) -> set[int]:
