@@ -44,6 +44,7 @@ import numpy as np
 
 from .geometry import box_iou_matrix, expand_corners, map_points, quad_size
 from .images import to_gray  # noqa: F401 - the proposer's and rectifier's input; imported from here too
+from .numeric import fit_line, median
 
 PLATE_ASPECT = (1.3, 9.0)
 """Width / height of what may be a plate (tilted, two-row and long EU plates included)."""
@@ -503,7 +504,7 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
              if w <= 1.2 * h and w >= 0.08 * h and a >= 0.12 * w * h and (a <= 0.9 * w * h or w <= 0.35 * h)]
     if len(blobs) >= 2:
         # Keep the largest group of similar heights: a plate's glyphs share one size.
-        hm = _median([b[3] for b in blobs])
+        hm = median([b[3] for b in blobs])
         blobs = [b for b in blobs if abs(b[3] - hm) <= 0.25 * hm]
     k = len(blobs)
     if k == 0:
@@ -515,7 +516,7 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     xc, yc = x + w / 2, y + h / 2
     # The glyph row as a parallelogram along the fitted centre line: it fixes the
     # residual tilt of the candidate's rectangle and drops its frame and margins.
-    slope, icpt = _fit_line(xc, yc) if k >= 3 and xc.max() > xc.min() else (0.0, float(yc.sum()) / k)
+    slope, icpt = fit_line(xc, yc) if k >= 3 and xc.max() > xc.min() else (0.0, float(yc.sum()) / k)
     slope = min(max(float(slope), -0.3), 0.3)
     half = float(h.max()) / 2
     x0, x1 = float(x.min()), float((x + w).max())
@@ -532,25 +533,6 @@ def _glyph_stats(patch: np.ndarray, bw: np.ndarray, m_all: float) -> dict:
     }
 
 
-def _fit_line(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``np.polyfit(x, y, 1)``: its very arrays and least-squares call, without its
-    checks (a closed-form fit would round differently).
-
-    >>> x, y = np.array([1.0, 2.5, 4.0, 7.0]), np.array([3.0, 3.5, 5.0, 4.0])
-    >>> np.array_equal(_fit_line(x, y), np.polyfit(x, y, 1))
-    True
-    """
-    lhs = np.empty((len(x), 2))  # np.vander(x, 2)
-    lhs[:, 0] = x
-    lhs[:, 1] = 1.0
-    scale = np.sqrt((lhs * lhs).sum(axis=0))
-    lhs /= scale
-    return np.linalg.lstsq(lhs, y, rcond=len(x) * _EPS)[0] / scale
-
-
-_EPS = float(np.finfo(np.float64).eps)
-
-
 def _std(v: np.ndarray) -> float:
     """``np.std`` of a 1-D float64 array: the same operations in the same order
     (mean, squared deviations, their sum), without its overhead.
@@ -561,18 +543,6 @@ def _std(v: np.ndarray) -> float:
     """
     d = v - v.sum() / len(v)
     return math.sqrt(float(np.square(d).sum()) / len(v))
-
-
-def _median(v: np.ndarray | Sequence[float]) -> float:
-    """``np.median`` of a 1-D array or a list of numbers, without its overhead (called per
-    patch).
-
-    >>> _median(np.array([3.0, 1.0, 2.0])), _median(np.array([4.0, 1.0, 2.0, 3.0]))
-    (2.0, 2.5)
-    """
-    s = sorted(v)
-    m = len(s) // 2
-    return float(s[m]) if len(s) % 2 else float((s[m - 1] + s[m]) / 2)
 
 
 def cheap_score(gray: np.ndarray, cand: Candidate) -> float:

@@ -25,7 +25,8 @@ import numpy as np
 from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_layout
 from .geometry import box_iou_matrix, iou
 from .normalize import CLASSES
-from .segment import Box, Segmentation, _med, cut_chars, find_segmentations, score_boxes
+from .numeric import median as _med
+from .segment import Box, Segmentation, cut_chars, find_segmentations, score_boxes
 
 MIN_CHARS = 4
 """Fewer characters than this is not read as a plate."""

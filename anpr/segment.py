@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 
 from .images import to_gray
+from .numeric import mean32 as _mean32
+from .numeric import median as _med
+from .numeric import slope32 as _slope
 
 Box = tuple[int, int, int, int]
 
@@ -79,19 +82,6 @@ class Segmentation:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _med(a) -> float:
-    """Median of a short 1-D sequence (np.median's overhead dwarfs a handful of values)."""
-    v = sorted(np.asarray(a, np.float64).ravel().tolist())
-    n = len(v)
-    return 0.5 * (v[(n - 1) // 2] + v[n // 2]) if n else 0.0
-
-
-def _mean32(a: np.ndarray) -> np.float32:
-    """``a.mean()`` of a short 1-D float32 array, bit for bit, without its Python overhead
-    (numpy sums in float32, divides in float64 and rounds back to float32)."""
-    return np.float32(float(np.add.reduce(a)) / len(a))
 
 
 def _to_gray(plate: np.ndarray) -> np.ndarray:
@@ -269,14 +259,6 @@ class _Line:
         yy = np.arange(H, dtype=np.float32)[:, None]
         off = self.slope * np.arange(W, dtype=np.float32)[None, :]
         return (yy >= self.top0 + off - lo * self.height) & (yy < self.bot0 + off + hi * self.height)
-
-
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of ``y`` on ``x`` (closed form: np.polyfit calls LAPACK,
-    which costs far more than these few points are worth)."""
-    dx = x - _mean32(x)
-    v = float((dx * dx).sum())
-    return float((dx * (y - _mean32(y))).sum()) / v if v > 0 else 0.0
 
 
 def _fit_line(stats: np.ndarray, idx: np.ndarray) -> _Line:

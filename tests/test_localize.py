@@ -9,6 +9,7 @@ cv2 = pytest.importorskip("cv2")
 
 from anpr import geometry as G  # noqa: E402
 from anpr import localize as L  # noqa: E402
+from anpr.numeric import fit_line, median  # noqa: E402
 from conftest import read_labels  # noqa: E402
 
 
@@ -235,8 +236,8 @@ def test_glyph_statistics_helpers_equal_numpy():
         assert L._std(v) == float(np.std(v))
         x, y = rng.integers(0, 512, k) + rng.integers(0, 9, k) / 2.0, rng.integers(0, 64, k) / 2.0
         if k >= 3 and np.ptp(x) > 0:
-            assert np.array_equal(L._fit_line(x, y), np.polyfit(x, y, 1))
-        assert L._median(list(v)) == float(np.median(v))
+            assert np.array_equal(fit_line(x, y), np.polyfit(x, y, 1))
+        assert median(list(v)) == float(np.median(v))
     for _ in range(50):
         patch = rng.integers(0, 256, (32, int(rng.integers(8, 300))), dtype=np.uint8)
         assert np.array_equal(cv2.bitwise_not(L._binarize(patch, "dark")), L._binarize(patch, "light"))
