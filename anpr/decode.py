@@ -47,8 +47,14 @@ MAX_DROPS = 2
 LOOSE_RATIO = 0.01
 """A non-strict region's reading must be at least this fraction as likely as the argmax."""
 
-LOOKALIKE_LETTERS = {"1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
-"""Letter that a digit read by the classifier may really be (`decode_formats`). Only
+LOOKALIKE_GROUPS = ("O0DQ", "I1", "B8", "S5", "Z2", "G6")
+"""The glyphs the character classifier confuses, one group each: the one look-alike
+table (`LOOKALIKE_LETTERS` is drawn from it; `anpr.recognize` counts a crop split
+within a group as surely some glyph)."""
+
+LOOKALIKE_LETTERS = {g[1]: g[0] for g in LOOKALIKE_GROUPS if len(g) == 2}
+"""Letter that a digit read by the classifier may really be (`decode_formats`):
+``{"1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}``. Only
 this direction: letters like I and B are rare in the character data, so the
 classifier's look-alike errors lean towards the digit (a plain bar reads about
 ``1: 0.72, I: 0.22`` whether it is an I or a 1 in a bar-shaped font)."""

@@ -22,7 +22,7 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
-from .decode import LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_layout
+from .decode import LOOKALIKE_GROUPS, LOOKALIKE_LETTERS, Decoded, decode, decode_formats, load_region, settle_layout
 from .geometry import box_iou_matrix, iou
 from .normalize import CLASSES
 from .numeric import median as _med
@@ -132,7 +132,7 @@ def _sure(probs: np.ndarray, text: str, lookalikes: bool = False) -> np.ndarray:
     return np.clip(p, 0.0, 1.0)
 
 
-_LOOKALIKES = [[CLASSES.index(c) for c in g] for g in ("O0DQ", "I1", "B8", "S5", "Z2", "G6")]
+_LOOKALIKES = [[CLASSES.index(c) for c in g] for g in LOOKALIKE_GROUPS]
 
 
 def _top(row: np.ndarray) -> float:
