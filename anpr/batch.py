@@ -47,7 +47,7 @@ from typing import Any
 
 from .errors import AnprError
 from .images import DEFAULT_MAX_PIXELS, QUIET_ENV, is_image_name
-from .records import _json_default, crash_record, make_record, read_record, record_json
+from .records import crash_record, json_default, make_record, read_record, record_json
 
 CSV_COLUMNS = ("image", "width", "height", "text", "confidence", "box", "plates_json", "time_ms", "error")
 """Columns of a CSV results file, in order."""
@@ -99,7 +99,9 @@ def find_images(folder: str | os.PathLike[str]) -> tuple[list[str], int]:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(fn_factory: Callable[..., Callable], args: tuple, parent_pid: int) -> None:
+def worker_init(fn_factory: Callable[..., Callable], args: tuple, parent_pid: int) -> None:
+    """Pool initializer: build this worker's function with ``fn_factory(*args)``
+    (`worker_chunk` then applies it); the worker exits when ``parent_pid`` does."""
     # The factory runs once per process (it loads the model); an error is kept and
     # raised by the first task, so it reaches the parent as itself rather than as a
     # "broken pool".
@@ -121,7 +123,8 @@ def _worker_init(fn_factory: Callable[..., Callable], args: tuple, parent_pid: i
         _WORKER["error"] = exc
 
 
-def _worker_chunk(items: list) -> list:
+def worker_chunk(items: list) -> list:
+    """Pool task: the worker's function (`worker_init`) applied to each item."""
     if "error" in _WORKER:
         raise _WORKER["error"]
     fn = _WORKER["fn"]
@@ -148,13 +151,18 @@ def _watch_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="anpr-parent-watch", daemon=True).start()
 
 
-def _mp_context():
+def mp_context():
+    """The multiprocessing context of reader pools (forkserver where there is one, else spawn)."""
     import multiprocessing as mp
 
     # forkserver/spawn start workers from a clean interpreter: forking a parent that
     # already runs onnxruntime or OpenCV threads can deadlock.
     methods = mp.get_all_start_methods()
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+# The names anpr.serve imports until it moves to the public ones above.
+_worker_init, _worker_chunk, _mp_context = worker_init, worker_chunk, mp_context
 
 
 def ordered_map(
@@ -210,10 +218,10 @@ def ordered_map(
         chunksize = max(1, min(4, n // (workers * 4)))
     window = window or 4 * workers
     chunks = deque(list(items[i : i + chunksize]) for i in range(0, n, chunksize))
-    ctx = _mp_context()
+    ctx = mp_context()
 
     def new_pool(size: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(size, mp_context=ctx, initializer=_worker_init,
+        return ProcessPoolExecutor(size, mp_context=ctx, initializer=worker_init,
                                    initargs=(fn_factory, args, os.getpid()))
 
     pool: ProcessPoolExecutor | None = None
@@ -224,7 +232,7 @@ def ordered_map(
                 pool = new_pool(min(workers, max(1, len(chunks))))
             while chunks and len(pending) < window:
                 chunk = chunks.popleft()
-                pending.append((chunk, pool.submit(_worker_chunk, chunk)))
+                pending.append((chunk, pool.submit(worker_chunk, chunk)))
             chunk, future = pending.popleft()
             try:
                 results = future.result()
@@ -251,7 +259,7 @@ def _isolate(new_pool: Callable, items: list, on_crash: Callable) -> Iterator[An
             if pool is None:
                 pool = new_pool(1)
             try:
-                yield from pool.submit(_worker_chunk, [item]).result()
+                yield from pool.submit(worker_chunk, [item]).result()
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = None
@@ -438,7 +446,7 @@ def csv_row(record: dict) -> list[str]:
         best.get("text", ""),
         "" if "confidence" not in best else f"{best['confidence']:.4f}",
         "" if "box" not in best else json.dumps(best["box"]),
-        json.dumps(plates, ensure_ascii=False, default=_json_default),
+        json.dumps(plates, ensure_ascii=False, default=json_default),
         f"{record.get('time_ms') or 0.0:.1f}",
         record.get("error") or "",
     ]

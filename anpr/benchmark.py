@@ -60,7 +60,8 @@ def char_accuracy(read: str, label: str) -> float:
     return max(0.0, 1.0 - edit_distance(merge_o0(read), merge_o0(label)) / len(label))
 
 
-def _matches(box: Sequence[int], label_box: Sequence[int]) -> bool:
+def box_matches(box: Sequence[int], label_box: Sequence[int]) -> bool:
+    """A found box matches a labelled one: IoU above `DETECT_IOU`, or its centre inside it."""
     from .geometry import iou
 
     x, y, w, h = box
@@ -135,8 +136,8 @@ def score_scene(plates: list, label_box: Sequence[int], label: str) -> dict:
     >>> s["detected"], s["exact"], s["false_plates"]
     (True, True, 0)
     """
-    match = next((p for p in plates if _matches(p.box, label_box)), None)
-    n_match = sum(_matches(p.box, label_box) for p in plates)
+    match = next((p for p in plates if box_matches(p.box, label_box)), None)
+    n_match = sum(box_matches(p.box, label_box) for p in plates)
     text = match.text if match is not None else ""
     return {
         "detected": match is not None,

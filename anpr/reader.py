@@ -379,7 +379,7 @@ class PlateReader:
         list of Plate
             Possibly empty. Boxes, corners and character boxes are in input pixels.
         """
-        return _final(self.readings(image, debug=debug), self.min_confidence, self.min_best, self._gate)
+        return final_readings(self.readings(image, debug=debug), self.min_confidence, self.min_best, self._gate)
 
     def readings(self, image: Any, *, debug: dict | None = None) -> list[Plate]:
         """Every reading `read` weighs, before any is kept or dropped: overlapping
@@ -395,7 +395,7 @@ class PlateReader:
             debug["1-gray"] = gray
             debug["2-candidates"] = _draw_candidates(img, cands, chosen)
         reads = self._read_chosen(gray, cands, chosen, debug)
-        reported = _final(reads, self.min_confidence, self.min_best, self._gate)
+        reported = final_readings(reads, self.min_confidence, self.min_best, self._gate)
         sure = [p for p in reported if self._gate is None or (p.plate_p or 0.0) >= self._gate[0]]
         if not sure and gray.shape[1] >= 1.15 * FALLBACK_WIDTH:
             close = self.rank_candidates(gray, widths=[FALLBACK_WIDTH])
@@ -627,8 +627,8 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return overlaps_smaller(a, b, OVERLAP)
 
 
-def _final(reads: list[Plate], min_confidence: float, min_best: float | None = None,
-           gate: tuple | None = None) -> list[Plate]:
+def final_readings(reads: list[Plate], min_confidence: float, min_best: float | None = None,
+                   gate: tuple | None = None) -> list[Plate]:
     """Confident readings, best first, one per plate.
 
     Every plate needs ``min_confidence``, except the photo's best reading, which is

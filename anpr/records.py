@@ -84,7 +84,7 @@ def read_record(
             plates = reader.read(image, debug=debug)
         else:
             plates = reader.read(image)
-        record = make_record(name, width, height, [_plate_dict(p) for p in plates], t0)
+        record = make_record(name, width, height, [plate_dict(p) for p in plates], t0)
     except FATAL_ERRORS:
         raise
     except AnprError as exc:
@@ -131,12 +131,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _plate_dict(plate: Any) -> dict:
+def plate_dict(plate: Any) -> dict:
+    """A plate (`anpr.reader.Plate` or a dict) as a JSON-ready dict of Python values."""
     d = plate.to_dict() if hasattr(plate, "to_dict") else dict(plate)
-    return json.loads(json.dumps(d, default=_json_default))  # numpy scalars -> Python
+    return json.loads(json.dumps(d, default=json_default))  # numpy scalars -> Python
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps`` ``default=``: numpy scalars and arrays as Python values."""
     if hasattr(obj, "tolist"):  # numpy scalars and arrays
         return obj.tolist()
     if isinstance(obj, (set, tuple)):
@@ -153,11 +155,11 @@ def record_json(record: dict) -> str:
     >>> record_json({"image": "côté.jpg", "plates": []})
     '{"image": "côté.jpg", "plates": []}'
     """
-    text = json.dumps(record, ensure_ascii=False, default=_json_default)
+    text = json.dumps(record, ensure_ascii=False, default=json_default)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(record, ensure_ascii=True, default=_json_default)
+        text = json.dumps(record, ensure_ascii=True, default=json_default)
     return text
 
 

@@ -10,7 +10,7 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 
 from anpr.errors import ImageError  # noqa: E402
-from anpr.reader import OUTLINE_SCALE, READ_RATIO, Char, Plate, PlateReader, _final, _pick  # noqa: E402
+from anpr.reader import OUTLINE_SCALE, READ_RATIO, Char, Plate, PlateReader, _pick, final_readings  # noqa: E402
 from conftest import read_labels  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def test_overlapping_readings_keep_the_whole_plate():
     piece = Plate("1234", 0.90, (60, 10, 50, 20), [])
     other = Plate("XYZ987", 0.70, (300, 10, 100, 20), [])
     low = Plate("QQQ111", 0.10, (500, 10, 100, 20), [])
-    out = _final([piece, whole, other, low], 0.5)
+    out = final_readings([piece, whole, other, low], 0.5)
     assert [p.text for p in out] == ["ABC1234", "XYZ987"]
 
 
@@ -70,20 +70,20 @@ def test_a_reading_the_verifier_rules_out_hides_no_plate():
     # "ALASKA" above the serial reads more confidently than the plate it lies on.
     state = Plate("ALASKA", 0.97, (128, 32, 366, 77), [], plate_p=0.70)
     plate = Plate("FRQ151", 0.87, (55, 44, 585, 270), [], plate_p=0.995)
-    assert [p.text for p in _final([state, plate], 0.5, 0.15, (0.9, 0.75))] == ["FRQ151"]
+    assert [p.text for p in final_readings([state, plate], 0.5, 0.15, (0.9, 0.75))] == ["FRQ151"]
     # ... while one the verifier lets through still does
     state.plate_p = 0.8
-    assert [p.text for p in _final([state, plate], 0.5, 0.15, (0.9, 0.75))] == ["ALASKA"]
+    assert [p.text for p in final_readings([state, plate], 0.5, 0.15, (0.9, 0.75))] == ["ALASKA"]
     # without a verifier overlap alone decides
-    assert [p.text for p in _final([state, plate], 0.5, 0.15)] == ["ALASKA"]
+    assert [p.text for p in final_readings([state, plate], 0.5, 0.15)] == ["ALASKA"]
 
 
 def test_the_best_reading_has_a_lower_floor():
     best = Plate("AB1234", 0.40, (10, 10, 100, 20), [])
     second = Plate("XY987", 0.45, (300, 10, 100, 20), [])
-    assert _final([best], 0.5) == []
-    assert [p.text for p in _final([best, second], 0.5, 0.3)] == ["XY987"]
-    assert [p.text for p in _final([best], 0.5, 0.3)] == ["AB1234"]
+    assert final_readings([best], 0.5) == []
+    assert [p.text for p in final_readings([best, second], 0.5, 0.3)] == ["XY987"]
+    assert [p.text for p in final_readings([best], 0.5, 0.3)] == ["AB1234"]
 
 
 def test_read_gives_boxes_in_input_pixels(reader, samples_dir):

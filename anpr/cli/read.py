@@ -131,7 +131,7 @@ def _read_one(
     """(record, loaded image or None, Plate objects, debug stages) for one path."""
     from ..errors import AnprError
     from ..images import load_image
-    from ..records import FATAL_ERRORS, _plate_dict, make_record, unexpected_message
+    from ..records import FATAL_ERRORS, make_record, plate_dict, unexpected_message
 
     t0 = time.perf_counter()
     image = None
@@ -147,7 +147,7 @@ def _read_one(
         else:
             plates = reader.read(image)
         record = make_record(
-            path, int(image.shape[1]), int(image.shape[0]), [_plate_dict(p) for p in plates], t0
+            path, int(image.shape[1]), int(image.shape[0]), [plate_dict(p) for p in plates], t0
         )
     except FATAL_ERRORS:
         raise

@@ -31,7 +31,8 @@ def _need_train_stack() -> None:
         require(mod, "train")
 
 
-def _quiet_tf() -> None:
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's logging and warnings (call before it is first imported)."""
     import os
 
     # Must be set before TensorFlow is first imported to silence its C++ logging.
@@ -146,7 +147,7 @@ def train(data, out, plates, epochs, seed, seeds, synthetic, synth_plates, templ
     model was trained on.
     """
     try:
-        _quiet_tf()
+        quiet_tensorflow()
         _need_train_stack()
         _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, batch_size, patience,
                weighting, synth_plates, templates, seeds, far, far_copies)
@@ -233,7 +234,7 @@ def _train(data, out, plates, epochs, seed, synthetic, augment, test_fraction, b
         "command": command,
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "anpr_version": __version__,
-        "versions": _versions(),
+        "versions": library_versions(),
         "train_seconds_fit": round(sum(r.seconds for r in results), 1),
         "train_seconds_total": round(total, 1),
         "epochs_run": results[0].epochs_run,
@@ -289,7 +290,8 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the training libraries, for model cards."""
     from importlib import metadata
 
     out = {"python": platform.python_version()}

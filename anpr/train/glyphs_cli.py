@@ -31,10 +31,10 @@ def train_glyphs(folders, out, templates, synthetic, eu_share, epochs, seeds):
     (image,x,y,w,h,plate), fit part only, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md
     into --out."""
     try:
-        from .cli import _quiet_tf, _versions
+        from .cli import library_versions, quiet_tensorflow
 
-        _quiet_tf()
-        _run(folders, out, templates, synthetic, eu_share, epochs, seeds, _versions)
+        quiet_tensorflow()
+        _run(folders, out, templates, synthetic, eu_share, epochs, seeds, library_versions)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 

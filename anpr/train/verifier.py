@@ -191,16 +191,16 @@ def detection_scores(records: list[dict], t: dict) -> dict:
     plate of a scene photo); precision counts every reported plate. A scene photo's
     plate is matched by the benchmark's scene rule, a detection photo's by IoU.
     """
-    from ..benchmark import DETECT_MIN_W, _matches, match_boxes
-    from ..reader import Plate, _final
+    from ..benchmark import DETECT_MIN_W, box_matches, match_boxes
+    from ..reader import Plate, final_readings
 
     found = wide = reported = false = 0
     gate = (t["report_min"], t["best_report_min"])
     for r in records:
         plates = [Plate(x["text"], x["confidence"], tuple(x["box"]), [], plate_p=x["plate_p"]) for x in r["reads"]]
-        plates = _final(plates, t["min_confidence"], t["min_best"], gate)
+        plates = final_readings(plates, t["min_confidence"], t["min_best"], gate)
         if r["scene"]:
-            used = [_matches(p.box, r["boxes"][0]) for p in plates]
+            used = [box_matches(p.box, r["boxes"][0]) for p in plates]
             got = [0 if any(used) else -1]
         else:
             got, used = match_boxes([p.box for p in plates], r["boxes"])
@@ -230,14 +230,14 @@ def reading_ap(records: list[dict]) -> float:
     ...              "reads": [{"box": [1, 0, 40, 20], "plate_p": 0.9}, {"box": [90, 90, 40, 20], "plate_p": 0.95}]}])
     0.5
     """
-    from ..benchmark import DETECT_IOU, _matches
+    from ..benchmark import DETECT_IOU, box_matches
     from ..geometry import iou
 
     p, y = [], []
     for r in records:
         for x in r["reads"]:
             p.append(x["plate_p"])
-            y.append(_matches(x["box"], r["boxes"][0]) if r["scene"]
+            y.append(box_matches(x["box"], r["boxes"][0]) if r["scene"]
                      else any(iou(x["box"], b) > DETECT_IOU for b in r["boxes"]))
     return average_precision(np.array(p, float), np.array(y, int))
 

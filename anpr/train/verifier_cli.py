@@ -231,7 +231,7 @@ def _card(info: dict) -> str:
         *([f"Chosen again on {info['thresholds_date']} for the reader of that day: "
            f"`{info['thresholds_command']}` ({info['thresholds_seconds']} s).", ""]
           if "thresholds_command" in info else []),
-        "A photo's readings are ranked (`anpr.reader._final`); the best one is reported when",
+        "A photo's readings are ranked (`anpr.reader.final_readings`); the best one is reported when",
         f"its plate probability is at least {info['best_report_min']} and its reading confidence at least",
         f"{info['min_best']}; every other one needs {info['report_min']} and {info['min_confidence']}.",
         "",
