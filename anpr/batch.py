@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import AnprError
+from .errors import OutputExistsError  # defined in errors.py, still importable from here
 from .images import DEFAULT_MAX_PIXELS, QUIET_ENV, is_image_name
 from .records import crash_record, json_default, make_record, read_record, record_json
 
@@ -54,10 +54,6 @@ CSV_COLUMNS = ("image", "width", "height", "text", "confidence", "box", "plates_
 
 JOURNAL_SUFFIX = ".partial.jsonl"
 """Appended to a CSV output's name to name its JSON Lines journal."""
-
-class OutputExistsError(AnprError):
-    """The results file exists and neither resume nor overwrite was asked for."""
-
 
 # --------------------------------------------------------------------------- folders
 

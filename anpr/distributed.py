@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import AnprError, require
+from .errors import SchedulerError, require  # SchedulerError still importable from here
 
 DEFAULT_WINDOW = 256
 """Tasks kept in flight at once: enough to keep a cluster busy, while an archive of
@@ -39,10 +39,6 @@ millions of photos never sits in the scheduler (or, with bytes, in memory) at on
 # lives as long as the worker process, which is exactly the reader's intended lifetime.
 _READERS: dict[str, Any] = {}
 _READERS_LOCK = threading.Lock()
-
-
-class SchedulerError(AnprError):
-    """The Dask scheduler cannot be reached."""
 
 
 def _key(reader_kwargs: dict | None) -> str:

@@ -38,3 +38,11 @@ def require(module: str, extra: str):
 
 class VideoError(AnprError, ValueError):
     """A video source cannot be opened or read (not a video, empty, unreachable...)."""
+
+
+class OutputExistsError(AnprError):
+    """The results file exists and neither resume nor overwrite was asked for."""
+
+
+class SchedulerError(AnprError):
+    """The Dask scheduler cannot be reached."""
