@@ -343,6 +343,11 @@ class PlateReader:
         self.verifier = _load_verifier(verifier)
         self.glyphs = _load_glyphs(glyphs)
         self.platemap = _load_platemap(platemap)
+        # The shipped chooser is read here too: a broken chooser.json fails the reader's
+        # construction, not its first read().
+        from .choose import load_chooser
+
+        self.chooser = load_chooser()
         self.region = region
         # The verifier's file says which thresholds were chosen with it.
         conf = (self.verifier.info if self.verifier is not None
@@ -538,7 +543,7 @@ class PlateReader:
             return None
         if plate_img.shape[1] < 8:
             return None
-        pt = recognize_plate(plate_img, self.classifier, self.region, self.glyphs)
+        pt = recognize_plate(plate_img, self.classifier, self.region, self.glyphs, self.chooser)
         if debug is not None:
             debug[f"3-plate-{k}"] = plate_img
         if pt is None:

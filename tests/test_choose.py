@@ -65,7 +65,7 @@ def test_shipped_chooser_loads_with_its_card():
     assert c.weights[FEATURES.index("mean_char_p")] > 0
 
 
-def test_recognize_traces_hypotheses_and_the_chooser_can_be_switched_off(samples_dir):
+def test_recognize_traces_hypotheses_and_the_chooser_can_be_switched_off(samples_dir, monkeypatch):
     from anpr.images import load_image
     from anpr.reader import PlateReader
     from anpr.recognize import recognize_plate
@@ -76,13 +76,40 @@ def test_recognize_traces_hypotheses_and_the_chooser_can_be_switched_off(samples
     gray = L.to_gray(load_image(samples_dir / "eu-test_021.jpg"))
     cand = reader.rank_candidates(gray)[0]
     img, _ = L.rectify(gray, cand.row if cand.row is not None else cand.corners)
+    # Count the chooser's decisions: both readings give RK855AP, so only the calls tell
+    # whether chooser=False is honoured.
+    calls: list = []
+    choose = Chooser.choose
+    monkeypatch.setattr(Chooser, "choose", lambda self, x: calls.append(len(x)) or choose(self, x))
     trace: list = []
     chosen = recognize_plate(img, reader.classifier, None, reader.glyphs, trace=trace)
-    plain = recognize_plate(img, reader.classifier, None, reader.glyphs, chooser=False)
+    assert len(calls) == 1
+    plain = recognize_plate(img, reader.classifier, None, reader.glyphs, chooser=False, trace=trace)
+    assert len(calls) == 1, "chooser=False still asked the chooser"
     assert chosen is not None and plain is not None
-    texts, x = trace[-1]
+    texts, x = trace[0]
     assert len(texts) >= 2 and x.shape == (len(texts), len(FEATURES))
+    assert trace[1][0] == texts  # the same hypotheses, traced without choosing
     assert chosen.text == "RK855AP" == plain.text
+    # The reader passes its own chooser, loaded when it was built.
+    assert reader.chooser is load_chooser()
+    reader.read(samples_dir / "eu-test_021.jpg")
+    assert len(calls) > 1
+
+
+def test_a_broken_chooser_fails_when_the_reader_is_built(tmp_path, monkeypatch):
+    from anpr import choose
+    from anpr.reader import PlateReader
+
+    bad = tmp_path / "chooser.json"
+    bad.write_text("{not json")
+    monkeypatch.setattr(choose, "default_chooser_path", lambda: bad)
+    load_chooser.cache_clear()
+    try:
+        with pytest.raises(ModelError, match="chooser.json: not a usable chooser"):
+            PlateReader()
+    finally:
+        load_chooser.cache_clear()
 
 
 def test_fit_learns_which_hypotheses_are_right():
