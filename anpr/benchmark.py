@@ -207,7 +207,7 @@ def run_benchmark(
         The images are tight plate crops (``image,plate`` labels): use ``read_crop``.
     region : str or None
         Region key passed to the reader; ``"auto"`` takes it from each folder's name
-        (``us``/``eu``/``br``, else None).
+        (``us``/``eu``/``br``/``ar``, else None).
     out_dir : path, optional
         Write ``results.csv`` (one row per image), ``summary.json`` and
         ``failures.png`` (labelled crop beside what was read, per miss) there.

@@ -105,7 +105,7 @@ class Decoded:
 
 
 def available_regions() -> list[str]:
-    """Region keys that have a pattern file, e.g. ``['br', 'eu', 'us']``."""
+    """Region keys that have a pattern file, e.g. ``['ar', 'br', 'eu', 'us']``."""
     return sorted(p.stem for p in REGIONS_DIR.glob("*.json"))
 
 

@@ -286,7 +286,7 @@ class PlateReader:
         None for the shipped model, a path to an ONNX model, or a loaded classifier
         (anything with ``predict_proba(crops) -> (N, 36)``).
     region : str or None
-        Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide reading.
+        Region key (``'us'``, ``'eu'``, ``'br'``, ``'ar'``) whose plate formats guide reading.
     min_confidence : float, optional
         Plates read with less confidence are dropped (default: the threshold chosen
         with the verifier, in its ``verifier.json``)...

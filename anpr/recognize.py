@@ -453,7 +453,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
         Anything with ``predict_proba(crops) -> (N, 36)`` in
         `anpr.normalize.CLASSES` order, e.g. `anpr.classify.CharClassifier`.
     region : str or None
-        Region key (``'us'``, ``'eu'``, ``'br'``) whose plate formats guide the
+        Region key (``'us'``, ``'eu'``, ``'br'``, ``'ar'``) whose plate formats guide the
         decoding. None reads the most likely characters, a digit turned into its
         look-alike letter only where that alone fits a known format of any region
         (`anpr.decode.decode_formats`); a region whose formats are not exhaustive

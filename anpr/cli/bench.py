@@ -29,7 +29,7 @@ from ._common import (
     "--region",
     type=click.Choice((*REGIONS, "auto"), case_sensitive=False),
     default=None,
-    help="Plate format to expect; auto: from each folder's name (us/eu/br).",
+    help="Plate format to expect; auto: from each folder's name (us/eu/br/ar).",
 )
 @model_option
 @stage_options
