@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .images import to_gray
+from .protocols import Box
 
 INPUT_H, INPUT_W = 48, 144
 """Size every plate is resized to (whatever its aspect: the CNN learns the squeeze)."""
@@ -39,8 +40,6 @@ OVERLAP = 0.4
 """Glyph boxes overlapping by more than this share of the narrower width are one glyph."""
 
 MODEL_NAME = "glyphs.onnx"
-
-Box = tuple[int, int, int, int]
 
 
 def to_input(plates: list[np.ndarray]) -> np.ndarray:

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from typing import Union
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import ImageError
 
@@ -61,7 +62,7 @@ if "cv2" not in sys.modules:
 
 def load_image(
     source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None
-) -> np.ndarray:
+) -> npt.NDArray[np.uint8]:
     """Return ``source`` as a BGR ``uint8`` array of shape (H, W, 3).
 
     Parameters
@@ -493,7 +494,9 @@ def orient_like(raw: np.ndarray, oriented: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- arrays
 
 
-def to_bgr_uint8(array: np.ndarray, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str = "<array>") -> np.ndarray:
+def to_bgr_uint8(
+    array: np.ndarray, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str = "<array>"
+) -> npt.NDArray[np.uint8]:
     """Convert a decoded or user-supplied array to C-contiguous BGR ``uint8``.
 
     bool -> 0/255; integers are clipped at 0 and scaled down by their peak when it is

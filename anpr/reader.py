@@ -43,11 +43,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from .geometry import overlaps_smaller
+from .protocols import Box, GlyphModel, GrayImage, ImageSource, PlateVerifier, Point, ProbaClassifier
+
+if TYPE_CHECKING:
+    from .platemap import PlateMap
 
 MIN_CONFIDENCE = 0.5
 """Without a verifier (``verifier=False``): readings below this confidence are not
@@ -159,7 +163,7 @@ class Char:
 
     char: str
     probability: float
-    box: tuple
+    box: Box
 
     def to_dict(self) -> dict:
         return {"char": self.char, "probability": float(self.probability), "box": [int(v) for v in self.box]}
@@ -187,9 +191,9 @@ class Plate:
 
     text: str
     confidence: float
-    box: tuple
-    corners: list
-    chars: list = field(default_factory=list)
+    box: Box
+    corners: list[Point]
+    chars: list[Char] = field(default_factory=list)
     region: str | None = None
     plate_p: float | None = None
     """The plate verifier's probability that the region read is a plate (None when
@@ -227,33 +231,33 @@ class Plate:
         }
 
 
-def _load_verifier(verifier: Any):
-    from .verify import Verifier, load_verifier
+def _load_verifier(verifier: str | Path | PlateVerifier | Literal[False] | None) -> PlateVerifier | None:
+    from .verify import load_verifier
 
     if verifier is False:
         return None
-    if isinstance(verifier, Verifier):
-        return verifier
     if verifier is None or isinstance(verifier, (str, Path)):
         return load_verifier(verifier)
+    if hasattr(verifier, "score") and hasattr(verifier, "info"):  # a Verifier, or one like it
+        return verifier
     raise ValueError(f"verifier must be None, False, a path or a Verifier, got {type(verifier).__name__}")
 
 
-def _load_glyphs(glyphs: Any):
-    from .glyphs import GlyphFinder, default_glyphs_path, load_glyph_finder
+def _load_glyphs(glyphs: str | Path | GlyphModel | Literal[False] | None) -> GlyphModel | None:
+    from .glyphs import default_glyphs_path, load_glyph_finder
 
     if glyphs is False:
         return None
-    if isinstance(glyphs, GlyphFinder):
-        return glyphs
     if glyphs is None:
         return load_glyph_finder() if default_glyphs_path().is_file() else None
     if isinstance(glyphs, (str, Path)):
         return load_glyph_finder(glyphs)
+    if hasattr(glyphs, "find"):  # a GlyphFinder, or one like it
+        return glyphs
     raise ValueError(f"glyphs must be None, False, a path or a GlyphFinder, got {type(glyphs).__name__}")
 
 
-def _load_platemap(platemap: Any):
+def _load_platemap(platemap: str | Path | PlateMap | Literal[False] | None) -> PlateMap | None:
     from .platemap import PlateMap, default_platemap_path, load_platemap
 
     if platemap is False:
@@ -267,7 +271,7 @@ def _load_platemap(platemap: Any):
     raise ValueError(f"platemap must be None, False, a path or a PlateMap, got {type(platemap).__name__}")
 
 
-def _load_classifier(model: Any):
+def _load_classifier(model: str | Path | ProbaClassifier | None) -> ProbaClassifier:
     from .classify import CharClassifier
 
     if model is None or isinstance(model, (str, Path)):
@@ -284,7 +288,7 @@ class PlateReader:
     ----------
     model : None, str, Path or CharClassifier
         None for the shipped model, a path to an ONNX model, or a loaded classifier
-        (anything with ``predict_proba(crops) -> (N, 36)``).
+        (anything with ``predict_proba(crops) -> (N, 36)``: `anpr.protocols.ProbaClassifier`).
     region : str or None
         Region key (``'us'``, ``'eu'``, ``'br'``, ``'ar'``) whose plate formats guide reading.
     min_confidence : float, optional
@@ -300,12 +304,14 @@ class PlateReader:
     verifier : None, False, str, Path or anpr.verify.Verifier
         The learned plate verifier: None for the shipped one, a path to an ONNX
         verifier (its thresholds read from the JSON file beside it), a loaded
-        `~anpr.verify.Verifier`, or False for none: the cheap score alone then orders
-        all candidates and `MIN_CONFIDENCE` and `MIN_BEST` decide what is reported.
+        `~anpr.verify.Verifier` (or any `~anpr.protocols.PlateVerifier`), or False for
+        none: the cheap score alone then orders all candidates and `MIN_CONFIDENCE` and
+        `MIN_BEST` decide what is reported.
     glyphs : None, False, str, Path or anpr.glyphs.GlyphFinder
         The learned glyph finder whose boxes are one more segmentation hypothesis:
         None for the shipped one (when it ships), a path to an ONNX model, a loaded
-        `~anpr.glyphs.GlyphFinder`, or False for the connected-component segmenter alone.
+        `~anpr.glyphs.GlyphFinder` (or any `~anpr.protocols.GlyphModel`), or False for the
+        connected-component segmenter alone.
     platemap : None, False, str, Path or anpr.platemap.PlateMap
         The learned plate map whose blobs are candidates beside the morphological
         proposer's: None for the shipped one (when it ships), a path to an ONNX model,
@@ -320,15 +326,15 @@ class PlateReader:
 
     def __init__(
         self,
-        model: Any = None,
+        model: str | Path | ProbaClassifier | None = None,
         region: str | None = None,
         *,
         min_confidence: float | None = None,
         max_reads: int = MAX_READS,
         min_best: float | None = None,
-        verifier: Any = None,
-        glyphs: Any = None,
-        platemap: Any = None,
+        verifier: str | Path | PlateVerifier | Literal[False] | None = None,
+        glyphs: str | Path | GlyphModel | Literal[False] | None = None,
+        platemap: str | Path | PlateMap | Literal[False] | None = None,
     ):
         from .decode import load_region
 
@@ -369,7 +375,7 @@ class PlateReader:
 
     # ------------------------------------------------------------------ public
 
-    def read(self, image: Any, *, debug: dict | None = None) -> list[Plate]:
+    def read(self, image: ImageSource, *, debug: dict | None = None) -> list[Plate]:
         """Plates in a photo, most confident first.
 
         Parameters
@@ -386,7 +392,7 @@ class PlateReader:
         """
         return final_readings(self.readings(image, debug=debug), self.min_confidence, self.min_best, self._gate)
 
-    def readings(self, image: Any, *, debug: dict | None = None) -> list[Plate]:
+    def readings(self, image: ImageSource, *, debug: dict | None = None) -> list[Plate]:
         """Every reading `read` weighs, before any is kept or dropped: overlapping
         ones, weak ones and pieces of plates included (for choosing thresholds)."""
         from . import localize as L
@@ -450,7 +456,7 @@ class PlateReader:
                 p.plate_p = max([c.plate_p for c in cands if _overlap(c.box, p.box)] + [float(q)])
         return reads
 
-    def rank_candidates(self, gray: np.ndarray, widths: list[int] | None = None) -> list:
+    def rank_candidates(self, gray: GrayImage, widths: list[int] | None = None) -> list:
         """Plate candidates of a gray photo, best cheap score first, each with its
         glyph ``row`` and (with a verifier) its ``plate_p``: the `RANK_TOP` the
         verifier finds most plate-like, or every proposal without one. ``widths``:
@@ -468,7 +474,7 @@ class PlateReader:
                 c.plate_p = float(p[i])
         return L.score_candidates(gray, cands)
 
-    def read_crop(self, image: Any) -> list[Plate]:
+    def read_crop(self, image: ImageSource) -> list[Plate]:
         """Read an image that is one tight plate crop; ``[]`` when nothing is read.
 
         The plate's box is the whole image; no confidence threshold is applied, since
@@ -481,10 +487,10 @@ class PlateReader:
         h, w = img.shape[:2]
         if h < 4 or w < 4:
             return []
-        pt = recognize_plate(img, self.classifier, self.region, self.glyphs)
+        pt = recognize_plate(img, self.classifier, self.region, self.glyphs, self.chooser)
         if pt is None:
             return []
-        chars = [Char(ch, p, tuple(int(v) for v in b)) for ch, p, b in pt.chars]
+        chars = [Char(ch, p, (int(b[0]), int(b[1]), int(b[2]), int(b[3]))) for ch, p, b in pt.chars]
         corners = [(0, 0), (w, 0), (w, h), (0, h)]
         return [Plate(pt.text, float(pt.confidence), (0, 0, w, h), corners, chars, self.region)]
 

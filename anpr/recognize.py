@@ -18,7 +18,7 @@ with the geometric quality of the segmentation, so that a grille, a sign or a he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Literal, cast
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .decode import LOOKALIKE_GROUPS, LOOKALIKE_LETTERS, Decoded, decode, decode
 from .geometry import box_iou_matrix, iou
 from .normalize import CLASSES
 from .numeric import median as _med
+from .protocols import GlyphModel, GrayImage, ProbaClassifier, ReadingChooser
 from .segment import Box, Segmentation, cut_chars, find_segmentations, score_boxes
 
 MIN_CHARS = 4
@@ -139,10 +140,6 @@ def _top(row: np.ndarray) -> float:
     """How surely a crop is *some* glyph: its top class, or its top group of look-alikes
     (a glyph split between I and 1 is still a glyph)."""
     return max(float(row.max()), max(float(row[g].sum()) for g in _LOOKALIKES))
-
-
-class ProbaClassifier(Protocol):
-    def predict_proba(self, crops: list[np.ndarray]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -441,8 +438,9 @@ def _classify(classifier: ProbaClassifier, plate: np.ndarray, boxes: list[Box]) 
     return probs
 
 
-def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str | None = None,
-                    glyphs: Any = None, chooser: Any = None, trace: list | None = None) -> PlateText | None:
+def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str | None = None,
+                    glyphs: GlyphModel | None = None, chooser: ReadingChooser | Literal[False] | None = None,
+                    trace: list | None = None) -> PlateText | None:
     """Read one cropped, rectified plate.
 
     Parameters
@@ -475,7 +473,7 @@ def recognize_plate(plate: np.ndarray, classifier: ProbaClassifier, region: str 
     """
     import cv2
 
-    a = np.asarray(plate)
+    a: np.ndarray = np.asarray(plate)
     if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
         raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
     if region is not None:

@@ -31,8 +31,7 @@ from .images import to_gray
 from .numeric import mean32 as _mean32
 from .numeric import median as _med
 from .numeric import slope32 as _slope
-
-Box = tuple[int, int, int, int]
+from .protocols import Box
 
 WORK_HEIGHT = 80
 """Plates are scaled to this height (pixels) before segmentation."""
