@@ -157,10 +157,6 @@ def mp_context():
     return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-# The names anpr.serve imports until it moves to the public ones above.
-_worker_init, _worker_chunk, _mp_context = worker_init, worker_chunk, mp_context
-
-
 def ordered_map(
     fn_factory: Callable[..., Callable[[Any], Any]],
     args: tuple,

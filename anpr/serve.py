@@ -83,9 +83,9 @@ OPEN_PATHS = ("/health", "/", "/static/")
 
 def _reading_function(default_region: str | None, max_pixels: int):
     """Runs once in each reader process: the function that reads one upload."""
+    from .images import load_image
     from .reader import PlateReader
     from .records import make_record, read_record, unexpected_message
-    from .images import load_image
 
     readers: dict[str | None, Any] = {default_region: PlateReader(region=default_region)}
 
@@ -201,7 +201,7 @@ def http_protocol(settings: Settings):
     class Protocol(H11Protocol):
         head_timer: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             if len(self.connections) > settings.max_connections:
                 transport.close()
@@ -310,7 +310,7 @@ def create_app(settings: Settings):
     from starlette.exceptions import HTTPException
 
     from . import __version__
-    from .batch import _mp_context, _worker_chunk, _worker_init
+    from .batch import mp_context, worker_chunk, worker_init
 
     registry = prom.CollectorRegistry()
     requests_total = prom.Counter("anpr_requests_total", "HTTP requests answered, by status", ["status"],
@@ -328,7 +328,7 @@ def create_app(settings: Settings):
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            settings.workers, mp_context=_mp_context(), initializer=_worker_init,
+            settings.workers, mp_context=mp_context(), initializer=worker_init,
             initargs=(_reading_function, (settings.region, settings.max_pixels), os.getpid()),
         )
 
@@ -336,7 +336,7 @@ def create_app(settings: Settings):
         state["pool"] = new_pool()
         loop = asyncio.get_running_loop()
         # Start every reader now (each loads the models), not on the first requests.
-        warm = [loop.run_in_executor(state["pool"], _worker_chunk, []) for _ in range(settings.workers)]
+        warm = [loop.run_in_executor(state["pool"], worker_chunk, []) for _ in range(settings.workers)]
         await asyncio.gather(*warm)
         yield
         state["pool"].shutdown(wait=True, cancel_futures=True)
@@ -351,7 +351,8 @@ def create_app(settings: Settings):
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        messages = {404: f"no such path: {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+        messages = {404: f"no such path: {request.url.path}",
+                    405: f"{request.method} is not allowed on {request.url.path}"}
         return error(exc.status_code, messages.get(exc.status_code, str(exc.detail)), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -405,7 +406,7 @@ def create_app(settings: Settings):
 
     async def next_chunk(request: Request, deadline: float) -> dict:
         """The next message of the request body, or TimeoutError past ``deadline``."""
-        return await asyncio.wait_for(request.receive(), max(0.0, deadline - time.monotonic()))
+        return dict(await asyncio.wait_for(request.receive(), max(0.0, deadline - time.monotonic())))
 
     async def body_within(request: Request) -> bytes | JSONResponse:
         """The whole body, or the error to answer: 413 over ``max_bytes``, 408 late, 503
@@ -506,8 +507,9 @@ def create_app(settings: Settings):
                     return error(400, "no file in the multipart field 'image'")
                 data = await upload.read()
                 name = upload.filename or "-"
-                region = form.get("region") or region
-                crop = form.get("crop") or crop
+                given_region, given_crop = form.get("region"), form.get("crop")
+                region = given_region if isinstance(given_region, str) and given_region else region
+                crop = given_crop if isinstance(given_crop, str) and given_crop else crop
             else:
                 # Any other type is the raw photo: curl's --data-binary sends it as a form
                 # type unless told; the content decides whether it is an image.
@@ -527,7 +529,7 @@ def create_app(settings: Settings):
             t0 = time.perf_counter()
             try:
                 (status, record), = await asyncio.get_running_loop().run_in_executor(
-                    state["pool"], _worker_chunk, [(data, name, region, crop_flag)])
+                    state["pool"], worker_chunk, [(data, name, region, crop_flag)])
             except Exception as exc:  # noqa: BLE001 - a reader process died: start afresh, keep serving
                 from concurrent.futures.process import BrokenProcessPool
 

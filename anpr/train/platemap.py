@@ -20,9 +20,9 @@ kept and the map's threshold are chosen there.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -157,11 +157,11 @@ def paste_plate(canvas: np.ndarray, plate: np.ndarray, rng: np.random.Generator,
     if width is None:
         width = float(np.exp(rng.uniform(np.log(16), np.log(0.6 * W))))
     height = width * ph / pw * rng.uniform(0.8, 1.2)
-    src = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
-    base = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    dst = base + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * np.float32([width, height])
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
+    base = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    dst = base + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * np.array([width, height], np.float32)
     angle = np.radians(rng.normal(0, 6))
-    rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
     dst = dst @ rot.T
     dst -= dst.min(axis=0)
     span = dst.max(axis=0)
@@ -172,7 +172,7 @@ def paste_plate(canvas: np.ndarray, plate: np.ndarray, rng: np.random.Generator,
             break
     else:
         return None
-    dst += np.float32([x0, y0])
+    dst += np.array([x0, y0], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(plate, m, (W, H), flags=cv2.INTER_AREA)
     mask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), m, (W, H), flags=cv2.INTER_AREA)
@@ -288,7 +288,7 @@ def make_example(photo: MapPhoto, rng: np.random.Generator, pool: Sequence[np.nd
             if b is not None:
                 crop_boxes.append(b)
     # Lighting and sensor.
-    x = canvas.astype(np.float32)
+    x: np.ndarray = canvas.astype(np.float32)
     x = (x - 128) * rng.uniform(0.6, 1.3) + 128 + rng.uniform(-40, 40)
     if rng.random() < 0.3:
         x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.5, 1.5))
@@ -410,11 +410,13 @@ def predict_heats(model, photos: Sequence[MapPhoto], batch: int = 16) -> list[np
 def choose_threshold(heats, photos, levels=(0.3, 0.4, 0.5, 0.6, 0.7)) -> tuple[float, dict]:
     """The level of best F2 of candidates against boxes on validation photos (recall
     first: the verifier still judges every candidate)."""
-    best = None
+    best: tuple[float, dict] | None = None
     for th in levels:
         r = evaluate(heats, photos, th)
         p, rc = r["precision"], r["recall_wide"]
         r["f2"] = 5 * p * rc / max(1e-9, 4 * p + rc)
         if best is None or r["f2"] > best[1]["f2"]:
             best = (float(th), r)
+    if best is None:
+        raise ValueError("no threshold levels given")
     return best

@@ -16,6 +16,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -47,10 +48,10 @@ def train_platemap(folders, plate_folders, templates, synthetic, out, epochs, ex
     fit part only; writes platemap.onnx, platemap.json and PLATEMAP.md into --out."""
     try:
         from ..errors import require
-        from .cli import _quiet_tf
+        from .cli import quiet_tensorflow
 
         require("keras", "train")
-        _quiet_tf()
+        quiet_tensorflow()
         _train(folders, plate_folders, templates, synthetic, out, epochs, examples, minutes, seed, resume)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -90,7 +91,7 @@ def _train(folders, plate_folders, templates, synthetic, out, epochs, examples, 
     steps = max(1, examples // 32)
     sched = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=epochs * steps, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(sched), loss=P.loss_fn)
-    state = {"epoch": 0, "best": None, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "best": None, "history": []}
     if resume and state_path.is_file() and last_ckpt.is_file():
         state = json.loads(state_path.read_text())
         model.load_weights(last_ckpt)
@@ -192,8 +193,8 @@ def card(info: dict) -> str:
         "",
         "| photos | recall (>= 40 px) | precision | candidates / photo |",
         "| --- | ---: | ---: | ---: |",
-        f"| validation ({c['val']}) | {v['recall_wide']:.3f} | {v['precision']:.3f} | {v['candidates_per_photo']:.2f} |",
-        f"| check ({info['check_photos']}) | {k['recall_wide']:.3f} | {k['precision']:.3f} | {k['candidates_per_photo']:.2f} |",
+        *(f"| {name} | {r['recall_wide']:.3f} | {r['precision']:.3f} | {r['candidates_per_photo']:.2f} |"
+          for name, r in ((f"validation ({c['val']})", v), (f"check ({info['check_photos']})", k))),
         "",
         "Per epoch (validation at 0.5): "
         + "; ".join(f"{h['epoch']}: {h['recall_wide']:.3f}/{h['precision']:.3f}" for h in info["history"]),
