@@ -430,6 +430,115 @@ def score_detection(plates: list, boxes: Sequence, min_w: int = DETECT_MIN_W) ->
     }
 
 
+class _ReadCounter:
+    """Counts the candidates a reader reads (calls of its ``_read_candidate``) while it
+    is open; the reader is left as it was by `close`."""
+
+    def __init__(self, reader: Any):
+        self.reads, self.reader = 0, reader
+        inner = getattr(reader, "_read_candidate", None)
+        if inner is None:
+            return
+
+        def counted(*a, **k):
+            self.reads += 1
+            return inner(*a, **k)
+
+        reader._read_candidate = counted
+
+    def close(self) -> None:
+        self.reader.__dict__.pop("_read_candidate", None)
+
+
+def curve_points(readings: list, boxes: Sequence) -> list[tuple[float, int, int]]:
+    """Every reading a photo weighed (overlaps removed, no threshold applied) as
+    ``(score, matches a plate >= DETECT_MIN_W px, matches any plate)``; the score is the
+    verifier's plate probability, else the reading's confidence. Readings are matched
+    to boxes best score first, as reporting at any threshold would match them.
+
+    >>> from anpr.reader import Plate
+    >>> curve_points([Plate("A1", 0.9, (0, 0, 50, 20), [], plate_p=0.8), Plate("B2", 0.9, (200, 0, 50, 20), [])],
+    ...              [(2, 0, 50, 20)])
+    [(0.9, 0, 0), (0.8, 1, 1)]
+    """
+    from .geometry import box_iou_matrix
+
+    scored = sorted(((p.plate_p if p.plate_p is not None else p.confidence, p) for p in readings),
+                    key=lambda sp: -sp[0])
+    if not scored:
+        return []
+    if not len(boxes):
+        return [(float(sc), 0, 0) for sc, _ in scored]
+    iou = box_iou_matrix(np.array([p.box for _, p in scored], float), np.asarray(boxes, float))
+    free = np.ones(len(boxes), bool)
+    out = []
+    for i, (sc, _) in enumerate(scored):
+        cand = np.where(free & (iou[i] > DETECT_IOU), iou[i], -1.0)
+        j = int(np.argmax(cand))
+        if cand[j] < 0:
+            out.append((float(sc), 0, 0))
+            continue
+        free[j] = False
+        out.append((float(sc), int(boxes[j][2] >= DETECT_MIN_W), 1))
+    return out
+
+
+def pr_curve(rows: list[dict]) -> dict:
+    """Precision-recall curve over `run_detection` rows (their ``curve`` points): the
+    reported set grows as the score threshold falls; recall counts plates at least
+    `DETECT_MIN_W` px wide, precision every reported plate. ``ap`` is the area under
+    the curve with precision made non-increasing (VOC style).
+
+    >>> c = pr_curve([{"boxes_wide": 2, "curve": [(0.9, 1, 1), (0.5, 0, 0), (0.3, 1, 1)]}])
+    >>> c["recall"], [round(p, 2) for p in c["precision"]], round(c["ap"], 3)
+    ([0.5, 0.5, 1.0], [1.0, 0.5, 0.67], 0.833)
+    """
+    pts = sorted((p for r in rows for p in r.get("curve", [])), key=lambda p: -p[0])
+    wide = sum(r["boxes_wide"] for r in rows)
+    if not pts or not wide:
+        return {"recall": [], "precision": [], "score": [], "ap": 0.0}
+    score = np.array([p[0] for p in pts])
+    tp_wide = np.cumsum([p[1] for p in pts])
+    tp_any = np.cumsum([p[2] for p in pts])
+    recall = tp_wide / wide
+    precision = tp_any / np.arange(1, len(pts) + 1)
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    ap = float(np.sum(np.diff(np.concatenate([[0.0], recall])) * envelope))
+    return {"recall": recall.tolist(), "precision": precision.tolist(), "score": score.tolist(), "ap": ap}
+
+
+def draw_pr_curves(curves: Mapping[str, dict], size: int = 480) -> np.ndarray:
+    """Precision (up) against recall (right) of each named curve, with its AP, as a
+    BGR image ``size`` pixels square (OpenCV only: no plotting library needed)."""
+    import cv2
+
+    img = np.full((size, size, 3), 255, np.uint8)
+    m0, m1 = 50, size - 20
+    span = m1 - m0
+    for k in range(11):
+        v = m0 + span * k // 10
+        cv2.line(img, (v, m0), (v, m1), (225, 225, 225), 1)
+        cv2.line(img, (m0, v), (m1, v), (225, 225, 225), 1)
+    cv2.rectangle(img, (m0, m0), (m1, m1), (0, 0, 0), 1)
+    cv2.putText(img, "recall", (size // 2 - 25, size - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+    cv2.putText(img, "precision", (2, m0 - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+    colours = [(200, 80, 0), (0, 140, 0), (0, 0, 200), (160, 0, 160), (0, 140, 200), (90, 90, 90)]
+    for i, (name, c) in enumerate(curves.items()):
+        col = colours[i % len(colours)]
+        if c["recall"]:
+            pts = np.array([[m0 + r * span, m1 - p * span] for r, p in zip(c["recall"], c["precision"])], np.int32)
+            cv2.polylines(img, [pts], False, col, 2)
+        cv2.putText(img, f"{name}: AP {c['ap']:.3f}", (m0 + 8, m1 - 12 - 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    col, 1)
+    return img
+
+
+def _write_png(path: Path, img: np.ndarray) -> None:
+    import cv2
+
+    cv2.imwrite(str(path), img)
+
+
 def summarize_detection(rows: list[dict]) -> dict:
     """Recall (plates >= `DETECT_MIN_W` px wide, and all), precision and false plates
     per photo over `score_detection` rows (plus ``ms``)."""
@@ -448,6 +557,8 @@ def summarize_detection(rows: list[dict]) -> dict:
         "false_per_photo": tot["false_plates"] / n,
         "ms_median": float(np.median(ms)),
         "ms_p90": float(np.percentile(ms, 90)),
+        "reads_per_photo": sum(r.get("reads", 0) for r in rows) / n,
+        "ap": pr_curve(rows)["ap"],
     }
 
 
@@ -465,11 +576,14 @@ def run_detection(
     row per plate) and score where plates were reported; see `summarize_detection`.
     ``reader_options`` are more keyword arguments for the `PlateReader` made here.
 
-    ``out_dir`` gets ``detections.csv`` (one row per photo), ``summary.json`` and
-    ``detections.png``: a montage of missed plates (red) and false plates (orange).
+    ``out_dir`` gets ``detections.csv`` (one row per photo), ``summary.json``,
+    ``pr_curve.png`` (`pr_curve` of each folder: every reading weighed, ranked by its
+    plate probability) and ``detections.png``: a montage of missed plates (red) and
+    false plates (orange). Each folder's summary holds its average precision (``ap``)
+    and the candidates read per photo (``reads_per_photo``).
     """
     from .images import load_image
-    from .reader import PlateReader
+    from .reader import PlateReader, final_readings
 
     folders = [Path(d) for d in dirs]
     rd = reader if reader is not None else PlateReader(model=model, **(reader_options or {}))
@@ -478,20 +592,26 @@ def run_detection(
         for r in load_labels(d, False, part):
             photos.setdefault((d, r["image"]), []).append(label_box(r))
     rows = []
+    counter = _ReadCounter(rd)
     for k, ((d, image), boxes) in enumerate(photos.items(), 1):
         path = d / image
         t0 = time.perf_counter()
         error = ""
+        reads_before = counter.reads
         try:
-            plates = rd.read(path)
+            # What read() reports, and every reading it weighed (for the curve).
+            weighed = rd.readings(path)
+            plates = rd.report(weighed)
         except ValueError as exc:
-            plates, error = [], str(exc)
+            plates, weighed, error = [], [], str(exc)
         s = score_detection(plates, boxes)
         s.update(set=d.name, image=image, path=str(path), ms=(time.perf_counter() - t0) * 1000, error=error,
-                 texts=[p.text for p in plates])
+                 texts=[p.text for p in plates], reads=counter.reads - reads_before,
+                 curve=curve_points(final_readings(weighed, 0.0, 0.0, None), boxes))
         rows.append(s)
         if progress is not None:
             progress(k, len(photos))
+    counter.close()
     names = list(dict.fromkeys(r["set"] for r in rows))
     summary = {"sets": {n: summarize_detection([r for r in rows if r["set"] == n]) for n in names},
                "total": summarize_detection(rows), "part": part}
@@ -508,6 +628,8 @@ def run_detection(
                 w.writerow([r["set"], r["image"], r["boxes"], r["found"], r["boxes_wide"], r["found_wide"],
                             r["n_plates"], r["false_plates"], " ".join(r["texts"]), round(r["ms"], 1), r["error"]])
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        curves = {n: pr_curve([r for r in rows if r["set"] == n]) for n in names}
+        _write_png(out / "pr_curve.png", draw_pr_curves(curves))
         tiles = detection_montage(rows, load_image)
         if tiles is not None:
             import cv2
@@ -559,18 +681,20 @@ def format_detection(summary: dict) -> str:
     """The detection summary as a plain-text table.
 
     >>> print(format_detection({"sets": {"oi": {"n": 2, "boxes": 3, "recall_wide": 0.5, "recall": 0.25,
-    ...   "precision": 0.8, "false_per_photo": 0.5, "ms_median": 20.0, "ms_p90": 30.0}}}).splitlines()[2])
-    oi           2     3       50.0%    25.0%     80.0%   0.50     20.0     30.0
+    ...   "precision": 0.8, "false_per_photo": 0.5, "ap": 0.42, "reads_per_photo": 3.5, "ms_median": 20.0,
+    ...   "ms_p90": 30.0}}}).splitlines()[2])
+    oi           2     3       50.0%    25.0%     80.0%   0.50  0.420   3.50     20.0     30.0
     """
     head = (f"{'set':<8} {'n':>5} {'boxes':>5} {f'rec>={DETECT_MIN_W}px':>11} {'recall':>8} {'precision':>9} "
-            f"{'fp/img':>6} {'ms med':>8} {'ms p90':>8}")
+            f"{'fp/img':>6} {'AP':>6} {'reads':>6} {'ms med':>8} {'ms p90':>8}")
     lines = [head, "-" * len(head)]
     for name, v in summary["sets"].items():
         if not v.get("n"):
             lines.append(f"{name[:8]:<8} {0:>5}")
             continue
         lines.append(f"{name[:8]:<8} {v['n']:>5} {v['boxes']:>5} {v['recall_wide']:>11.1%} {v['recall']:>8.1%} "
-                     f"{v['precision']:>9.1%} {v['false_per_photo']:>6.2f} {v['ms_median']:>8.1f} {v['ms_p90']:>8.1f}")
+                     f"{v['precision']:>9.1%} {v['false_per_photo']:>6.2f} {v.get('ap', 0.0):>6.3f} "
+                     f"{v.get('reads_per_photo', 0.0):>6.2f} {v['ms_median']:>8.1f} {v['ms_p90']:>8.1f}")
     if summary.get("out_dir"):
         lines.append(f"reports: {summary['out_dir']}")
     return "\n".join(lines)

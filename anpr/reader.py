@@ -390,7 +390,12 @@ class PlateReader:
         list of Plate
             Possibly empty. Boxes, corners and character boxes are in input pixels.
         """
-        return final_readings(self.readings(image, debug=debug), self.min_confidence, self.min_best, self._gate)
+        return self.report(self.readings(image, debug=debug))
+
+    def report(self, readings: list[Plate]) -> list[Plate]:
+        """The readings of one photo that `read` reports (`final_readings` with this
+        reader's thresholds): ``read(x) == report(readings(x))``."""
+        return final_readings(readings, self.min_confidence, self.min_best, self._gate)
 
     def readings(self, image: ImageSource, *, debug: dict | None = None) -> list[Plate]:
         """Every reading `read` weighs, before any is kept or dropped: overlapping

@@ -138,7 +138,38 @@ def test_run_detection_on_a_boxes_only_folder(tmp_path, data_dir):
     assert 0 <= v["recall"] <= v["recall_wide"] + 1 and 0 <= v["precision"] <= 1
     lines = (tmp_path / "out" / "detections.csv").read_text().splitlines()
     assert len(lines) == 13
-    assert "rec>=40px" in B.format_detection(s)
+    assert "rec>=40px" in B.format_detection(s) and " AP " in B.format_detection(s)
+    # The curve's image, its average precision and the candidates read are reported.
+    assert (tmp_path / "out" / "pr_curve.png").stat().st_size > 1000
+    assert 0.0 <= v["ap"] <= 1.0 and v["reads_per_photo"] > 0
+
+
+def test_run_detection_reports_what_read_reports(tmp_path, data_dir):
+    # The benchmark reads each photo once (readings, then report) and scores what
+    # PlateReader.read reports; a reader given to it is left as it was.
+    import csv
+
+    from anpr.reader import PlateReader
+
+    folder, rows = _boxes_folder(tmp_path, data_dir, n=8)
+    rd = PlateReader()
+    B.run_detection([folder], out_dir=tmp_path / "out", reader=rd)
+    assert "_read_candidate" not in rd.__dict__
+    with open(tmp_path / "out" / "detections.csv", newline="") as fh:
+        got = {r["image"]: r["texts"] for r in csv.DictReader(fh)}
+    for image in dict.fromkeys(r["image"] for r in rows):
+        assert got[image] == " ".join(p.text for p in rd.read(folder / image))
+
+
+def test_pr_curve_orders_readings_by_score():
+    from anpr.reader import Plate
+
+    # A false plate scored above the true one lowers precision at the top of the curve.
+    pts = B.curve_points([Plate("A1", 0.9, (0, 0, 60, 20), [], plate_p=0.6),
+                          Plate("ZZ", 0.9, (300, 0, 60, 20), [], plate_p=0.95)], [(0, 0, 60, 20)])
+    assert pts == [(0.95, 0, 0), (0.6, 1, 1)]
+    c = B.pr_curve([{"boxes_wide": 1, "curve": pts}])
+    assert c["recall"] == [0.0, 1.0] and c["precision"] == [0.0, 0.5] and c["ap"] == pytest.approx(0.5)
 
 
 def test_benchmark_command_scores_scenes_and_boxes_folders_by_part(tmp_path, data_dir):
