@@ -404,6 +404,7 @@ def rectify(
     out_h: int | None = None,
     min_h: int = 40,
     max_h: int = 120,
+    min_aspect: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Warp the quadrilateral ``corners`` of ``image`` into an upright plate image.
 
@@ -416,6 +417,8 @@ def rectify(
     out_h : int, optional
         Height of the result; by default the quadrilateral's own height clamped to
         ``[min_h, max_h]`` (small plates are enlarged so strokes survive thresholding).
+    min_aspect : float
+        A quadrilateral narrower than this (width / height) is stretched to it.
 
     Returns
     -------
@@ -432,6 +435,8 @@ def rectify(
     (40, 200)
     >>> map_points(M, [[0, 0], [200, 40]]).round().tolist()
     [[50.0, 40.0], [150.0, 60.0]]
+    >>> rectify(img, np.array([[50, 40], [90, 40], [90, 80], [50, 80]], float), min_aspect=2.0)[0].shape
+    (40, 80)
     """
     import cv2
 
@@ -442,7 +447,7 @@ def rectify(
         raise ValueError(f"corners span {w:.1f} x {h:.1f} pixels; need at least 1 x 1")
     if out_h is None:
         out_h = int(round(min(max(h, min_h), max_h)))
-    out_w = max(4, int(round(out_h * w / h)))
+    out_w = max(4, int(round(out_h * max(w / h, min_aspect))))
     dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
     to_plate = cv2.getPerspectiveTransform(c, dst)
     interp = cv2.INTER_AREA if out_h < h * 0.8 else cv2.INTER_CUBIC

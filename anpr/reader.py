@@ -131,6 +131,14 @@ photos of ``scenes`` and ``detect/openimages``: the scale that most often makes 
 reading lying on a labelled plate overlap its box with IoU > 0.4 (71.0% unscaled,
 73.7% at this scale; 1.1-1.3 are within 0.3 points)."""
 
+READ_MIN_ASPECT = 2.0
+"""A candidate narrower than this (width / height, with the reading margins) is read
+stretched to it (`anpr.localize.rectify`): no plate is seen that narrow unless the
+photo was resized unevenly (phone exports stretched to a square squeeze a 2:1 plate
+to 1:1) or the candidate is the plate's upper or lower part, and squeezed glyphs read
+as others. Chosen on the fit photos of scenes and ``detect/*``: see
+``docs/experiments.md`` (2026-12-05)."""
+
 WIDE_PAD_X = 0.7
 """Side margin of the second, wider reading of a plate read confidently."""
 
@@ -549,7 +557,7 @@ class PlateReader:
         w, h = G.quad_size(quad)
         quad = G.expand_corners(quad, pad_x * h / max(w, 1.0), PAD_Y)
         try:
-            plate_img, to_image = L.rectify(gray, quad)
+            plate_img, to_image = L.rectify(gray, quad, min_aspect=READ_MIN_ASPECT)
         except ValueError:
             return None
         if plate_img.shape[1] < 8:

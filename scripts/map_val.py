@@ -61,7 +61,7 @@ def fold(t: str) -> str:
 t_start = time.time()
 for sub in args.folders:
     photos = [ph for ph in C.labelled_photos(data / sub)
-              if (part_of(ph.key) == "fit" and is_val(ph.key)) if args.part == "val" else part_of(ph.key) == "check"]
+              if ((part_of(ph.key) == "fit" and is_val(ph.key)) if args.part == "val" else part_of(ph.key) == "check")]
     if args.limit:
         photos = photos[:args.limit]
     if not photos:

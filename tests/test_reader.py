@@ -257,3 +257,14 @@ def test_one_reader_serves_many_threads(samples_dir, backend):
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda x: [(p.text, p.box) for p in rd.read(x)], photos))
     assert together == alone and any(alone)
+
+
+def test_a_plate_squeezed_by_an_uneven_resize_is_read(samples_dir):
+    # A photo resized to 30% of its width (as exports stretched to a square squeeze
+    # plates): the plate is narrower than 2:1 and is read stretched back
+    # (reader.READ_MIN_ASPECT); read as it is, it gave PII2953.
+    import cv2
+
+    img = cv2.imread(str(samples_dir / "br-PJU2853.jpg"))
+    squeezed = cv2.resize(img, (int(img.shape[1] * 0.3), img.shape[0]), interpolation=cv2.INTER_AREA)
+    assert [p.text for p in PlateReader().read(squeezed)][:1] == ["PJU2853"]
