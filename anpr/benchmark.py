@@ -430,7 +430,7 @@ def score_detection(plates: list, boxes: Sequence, min_w: int = DETECT_MIN_W) ->
     }
 
 
-class _ReadCounter:
+class ReadCounter:
     """Counts the candidates a reader reads (calls of its ``_read_candidate``) while it
     is open; the reader is left as it was by `close`."""
 
@@ -533,12 +533,6 @@ def draw_pr_curves(curves: Mapping[str, dict], size: int = 480) -> np.ndarray:
     return img
 
 
-def _write_png(path: Path, img: np.ndarray) -> None:
-    import cv2
-
-    cv2.imwrite(str(path), img)
-
-
 def summarize_detection(rows: list[dict]) -> dict:
     """Recall (plates >= `DETECT_MIN_W` px wide, and all), precision and false plates
     per photo over `score_detection` rows (plus ``ms``)."""
@@ -592,7 +586,7 @@ def run_detection(
         for r in load_labels(d, False, part):
             photos.setdefault((d, r["image"]), []).append(label_box(r))
     rows = []
-    counter = _ReadCounter(rd)
+    counter = ReadCounter(rd)
     for k, ((d, image), boxes) in enumerate(photos.items(), 1):
         path = d / image
         t0 = time.perf_counter()
@@ -628,12 +622,12 @@ def run_detection(
                 w.writerow([r["set"], r["image"], r["boxes"], r["found"], r["boxes_wide"], r["found_wide"],
                             r["n_plates"], r["false_plates"], " ".join(r["texts"]), round(r["ms"], 1), r["error"]])
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        import cv2
+
         curves = {n: pr_curve([r for r in rows if r["set"] == n]) for n in names}
-        _write_png(out / "pr_curve.png", draw_pr_curves(curves))
+        cv2.imwrite(str(out / "pr_curve.png"), draw_pr_curves(curves))
         tiles = detection_montage(rows, load_image)
         if tiles is not None:
-            import cv2
-
             cv2.imwrite(str(out / "detections.png"), tiles)
         summary["out_dir"] = str(out)
     return summary

@@ -38,6 +38,12 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parents[1] / "models" / MODEL_NAME
 
 
+def side_model_path(name: str) -> Path:
+    """Path of a shipped model beside the character model (the verifier, the glyph
+    finder, the plate map): installed package data, or ``models/`` in a checkout."""
+    return default_model_path().with_name(name)
+
+
 class _OrtBackend:
     def __init__(self, path: Path, threads: int):
         import onnxruntime as ort

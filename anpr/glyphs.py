@@ -124,9 +124,10 @@ def decode_columns(out: np.ndarray, width: int, height: int, threshold: float = 
 
 
 def default_glyphs_path() -> Path:
-    from .classify import default_model_path
+    """Path of the shipped glyph finder (`anpr.classify.side_model_path`)."""
+    from .classify import side_model_path
 
-    return default_model_path().with_name(MODEL_NAME)
+    return side_model_path(MODEL_NAME)
 
 
 class GlyphFinder:

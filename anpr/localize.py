@@ -129,12 +129,12 @@ def _clockwise(p: np.ndarray) -> np.ndarray:
     return np.take_along_axis(p, idx[..., None], axis=1)
 
 
-def _order_corners_many(pts: np.ndarray) -> np.ndarray:
+def order_corners_many(pts: np.ndarray) -> np.ndarray:
     """`order_corners` of ``(n, 4, 2)`` rectangles at once (the proposer makes ~100 a
     photo; one call each is mostly NumPy overhead). Same float32 operations, same result.
 
     >>> r = np.array([[[10, 0], [0, 0], [0, 5], [10, 5]], [[0, 0], [3, 9], [0, 10], [-3, 1]]], np.float32)
-    >>> all(np.array_equal(o, order_corners(q)) for o, q in zip(_order_corners_many(r), r))
+    >>> all(np.array_equal(o, order_corners(q)) for o, q in zip(order_corners_many(r), r))
     True
     """
     p = _clockwise(np.asarray(pts, np.float32).reshape(-1, 4, 2))
@@ -160,7 +160,7 @@ def _tilt_ok(c: np.ndarray) -> np.ndarray:
     return ~(np.abs(np.degrees(np.arctan2(d[:, 1], d[:, 0]))) > MAX_TILT)
 
 
-def _bounding_boxes(c: np.ndarray, shape: tuple) -> list[tuple[int, int, int, int]]:
+def bounding_boxes_many(c: np.ndarray, shape: tuple) -> list[tuple[int, int, int, int]]:
     """`bounding_box` of each of ``(n, 4, 2)`` quadrilaterals, clipped to ``shape``
     (min, max, floor and ceil are exact, so the boxes are the same)."""
     c = np.asarray(c, np.float64)
@@ -317,12 +317,12 @@ def propose(
                 elif 7 <= short and 0.6 * short <= long_ <= PLATE_ASPECT[0] * short:
                     parts.append(cv2.boxPoints(rect))
             # The corner maths of all blobs at once: per blob it is NumPy overhead.
-            for boxes, arrange, dest in ((wholes, _order_corners_many, out), (parts, _upright_corners_many, pieces)):
+            for boxes, arrange, dest in ((wholes, order_corners_many, out), (parts, _upright_corners_many, pieces)):
                 if not boxes:
                     continue
                 c = arrange(np.stack(boxes) / s)
                 c = c[_tilt_ok(c)]
-                dest += [Candidate(q, b, pol, scale=s) for q, b in zip(c, _bounding_boxes(c, (H, W)))]
+                dest += [Candidate(q, b, pol, scale=s) for q, b in zip(c, bounding_boxes_many(c, (H, W)))]
     out = dedupe(out)
     out = dedupe(out + merge_neighbours(out + dedupe(pieces), W, H))
     out.sort(key=lambda c: -(c.size[0] * c.size[1]))  # the value np.prod gives, cheaper
@@ -368,10 +368,10 @@ def merge_neighbours(cands: list[Candidate], image_w: int, image_h: int, passes:
         if not pairs:
             break
         pts = np.stack([cv2.boxPoints(cv2.minAreaRect(np.vstack([c[i], c[j]]).astype(np.float32))) for i, j in pairs])
-        corners = _order_corners_many(pts)
+        corners = order_corners_many(pts)
         keep = [k for k, q in enumerate(corners) if plate_like(*quad_size(q), image_w, image_h)]
         new = []
-        for k, box in zip(keep, _bounding_boxes(corners[keep], (image_h, image_w))):
+        for k, box in zip(keep, bounding_boxes_many(corners[keep], (image_h, image_w))):
             first = pool[pairs[k][0]]
             new.append(Candidate(corners[k], box, first.polarity, scale=first.scale))
         if not new:

@@ -22,7 +22,8 @@ Examples
 ((1, 384, 384, 1), 0.64)
 >>> heat = np.zeros((INPUT // STRIDE, INPUT // STRIDE), np.float32)
 >>> heat[40:44, 20:40] = 0.9                                 # one plate-like blob
->>> [tuple(int(v) for v in c.box) for c in blobs_to_candidates(heat, scale, (300, 600), 0.5)]
+>>> gray = np.zeros((300, 600), np.uint8)
+>>> [tuple(int(v) for v in c.box) for c in blobs_to_candidates(heat, scale, gray, 0.5)]
 [(125, 250, 125, 25)]
 """
 
@@ -72,15 +73,15 @@ def to_input(gray: np.ndarray, side: int = INPUT) -> tuple[np.ndarray, float]:
     return (out / 127.5 - 1.0)[None, :, :, None], scale
 
 
-def blobs_to_candidates(heat: np.ndarray, scale: float, shape: tuple[int, int], threshold: float,
+def blobs_to_candidates(heat: np.ndarray, scale: float, gray: np.ndarray, threshold: float,
                         min_cells: int = MIN_CELLS) -> list:
-    """Candidates (`anpr.localize.Candidate`, input-image pixels) of the blobs where
-    ``heat`` (a map of ``STRIDE``-pixel cells over the photo scaled by ``scale``) is at
-    least ``threshold``: each blob's minimum-area rectangle, its ``plate_p`` the blob's
-    peak and its polarity guessed from the pixels (see `_polarity`, set by the caller)."""
+    """Candidates (`anpr.localize.Candidate`, pixels of the gray photo ``gray``) of the
+    blobs where ``heat`` (a map of ``STRIDE``-pixel cells over the photo scaled by
+    ``scale``) is at least ``threshold``: each blob's minimum-area rectangle, its
+    ``plate_p`` the blob's peak and its polarity guessed from the pixels (`_polarity`)."""
     import cv2
 
-    from .localize import Candidate, _bounding_boxes, _order_corners_many
+    from .localize import Candidate, bounding_boxes_many, order_corners_many
 
     mask = (np.asarray(heat) >= threshold).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -96,12 +97,12 @@ def blobs_to_candidates(heat: np.ndarray, scale: float, shape: tuple[int, int], 
         peaks.append(float(heat[y:y + h, x:x + w].max()))
     if not quads:
         return []
-    H, W = shape
-    corners = _order_corners_many(np.stack(quads).astype(np.float64))
+    H, W = gray.shape[:2]
+    corners = order_corners_many(np.stack(quads).astype(np.float64))
     corners[..., 0] = np.clip(corners[..., 0], 0, W)
     corners[..., 1] = np.clip(corners[..., 1], 0, H)
-    boxes = _bounding_boxes(corners, (H, W))
-    return [Candidate(q, b, "dark", scale=scale, plate_p=p) for q, b, p in zip(corners, boxes, peaks)]
+    boxes = bounding_boxes_many(corners, (H, W))
+    return [Candidate(q, b, _polarity(gray, b), scale=scale, plate_p=p) for q, b, p in zip(corners, boxes, peaks)]
 
 
 def _polarity(gray: np.ndarray, box: Sequence[int]) -> str:
@@ -115,10 +116,10 @@ def _polarity(gray: np.ndarray, box: Sequence[int]) -> str:
 
 
 def default_platemap_path() -> Path:
-    """Path of the shipped plate map (installed package data, or ``models/`` in a checkout)."""
-    from .classify import default_model_path
+    """Path of the shipped plate map (`anpr.classify.side_model_path`)."""
+    from .classify import side_model_path
 
-    return default_model_path().with_name(MODEL_NAME)
+    return side_model_path(MODEL_NAME)
 
 
 class PlateMap:
@@ -159,9 +160,7 @@ class PlateMap:
     def propose(self, gray: np.ndarray, threshold: float | None = None) -> list:
         """Candidates of a gray photo's plate map, most plate-like first."""
         heat, scale = self.heat(gray)
-        cands = blobs_to_candidates(heat, scale, gray.shape[:2], self.threshold if threshold is None else threshold)
-        for c in cands:
-            c.polarity = _polarity(gray, c.box)
+        cands = blobs_to_candidates(heat, scale, gray, self.threshold if threshold is None else threshold)
         return sorted(cands, key=lambda c: -(c.plate_p or 0.0))
 
     def __repr__(self) -> str:

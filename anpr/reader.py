@@ -41,9 +41,10 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -251,32 +252,32 @@ def _load_verifier(verifier: str | Path | PlateVerifier | Literal[False] | None)
     raise ValueError(f"verifier must be None, False, a path or a Verifier, got {type(verifier).__name__}")
 
 
+def _load_optional(given: Any, name: str, kind: str, method: str, load: Callable[..., Any],
+                   shipped: Callable[[], Path]) -> Any:
+    """An optional side model from what the caller gave: False for none, None for the
+    shipped one when it ships (``shipped()`` exists), a path to load, or a loaded model
+    (anything with ``method``)."""
+    if given is False:
+        return None
+    if given is None:
+        return load() if shipped().is_file() else None
+    if isinstance(given, (str, Path)):
+        return load(given)
+    if hasattr(given, method):  # the model class, or one like it
+        return given
+    raise ValueError(f"{name} must be None, False, a path or a {kind}, got {type(given).__name__}")
+
+
 def _load_glyphs(glyphs: str | Path | GlyphModel | Literal[False] | None) -> GlyphModel | None:
     from .glyphs import default_glyphs_path, load_glyph_finder
 
-    if glyphs is False:
-        return None
-    if glyphs is None:
-        return load_glyph_finder() if default_glyphs_path().is_file() else None
-    if isinstance(glyphs, (str, Path)):
-        return load_glyph_finder(glyphs)
-    if hasattr(glyphs, "find"):  # a GlyphFinder, or one like it
-        return glyphs
-    raise ValueError(f"glyphs must be None, False, a path or a GlyphFinder, got {type(glyphs).__name__}")
+    return _load_optional(glyphs, "glyphs", "GlyphFinder", "find", load_glyph_finder, default_glyphs_path)
 
 
 def _load_platemap(platemap: str | Path | PlateMap | Literal[False] | None) -> PlateMap | None:
-    from .platemap import PlateMap, default_platemap_path, load_platemap
+    from .platemap import default_platemap_path, load_platemap
 
-    if platemap is False:
-        return None
-    if isinstance(platemap, PlateMap):
-        return platemap
-    if platemap is None:
-        return load_platemap() if default_platemap_path().is_file() else None
-    if isinstance(platemap, (str, Path)):
-        return load_platemap(platemap)
-    raise ValueError(f"platemap must be None, False, a path or a PlateMap, got {type(platemap).__name__}")
+    return _load_optional(platemap, "platemap", "PlateMap", "propose", load_platemap, default_platemap_path)
 
 
 def _load_classifier(model: str | Path | ProbaClassifier | None) -> ProbaClassifier:

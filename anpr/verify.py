@@ -113,10 +113,10 @@ def to_input(patches: np.ndarray) -> np.ndarray:
 
 
 def default_verifier_path() -> Path:
-    """Path of the shipped verifier (installed package data, or ``models/`` in a checkout)."""
-    from .classify import default_model_path
+    """Path of the shipped verifier (`anpr.classify.side_model_path`)."""
+    from .classify import side_model_path
 
-    return default_model_path().with_name(MODEL_NAME)
+    return side_model_path(MODEL_NAME)
 
 
 class Verifier:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anpr.benchmark import DETECT_MIN_W, score_detection
+from anpr.benchmark import DETECT_MIN_W, ReadCounter, score_detection
 from anpr.geometry import box_iou_matrix
 from anpr.images import load_image
 from anpr.localize import to_gray
@@ -40,18 +40,7 @@ args = ap.parse_args()
 data = Path(args.data)
 
 readers = {"no map": PlateReader(platemap=False), "map": PlateReader(platemap=args.platemap)}
-counts = {"n": 0}
-orig = PlateReader._read_candidate
-
-
-def counted(self, *a, **k):
-    counts[self._tag] = counts.get(self._tag, 0) + 1
-    return orig(self, *a, **k)
-
-
-PlateReader._read_candidate = counted
-for name, r in readers.items():
-    r._tag = name
+counters = {name: ReadCounter(r) for name, r in readers.items()}
 
 
 def fold(t: str) -> str:
@@ -69,8 +58,7 @@ for sub in args.folders:
     scene = sub.startswith("scenes")
     stats = {n: {"boxes": 0, "found": 0, "plates": 0, "false": 0, "exact": 0, "ms": [], "ranked_hit": 0}
              for n in readers}
-    for name in readers:
-        counts[name] = 0
+    reads_before = {name: c.reads for name, c in counters.items()}
     for ph in photos:
         img = load_image(ph.path)
         gray = to_gray(img)
@@ -96,8 +84,10 @@ for sub in args.folders:
     n = len(photos)
     for name, st in stats.items():
         prec = (st["plates"] - st["false"]) / st["plates"] if st["plates"] else 1.0
-        line = (f"{sub:18s} {name:6s} {n:4d} photos {st['boxes']:4d} plates: recall {st['found'] / max(1, st['boxes']):6.1%}"
-                f"  precision {prec:6.1%}  false/photo {st['false'] / n:.3f}  reads/photo {counts[name] / n:.2f}"
+        reads = (counters[name].reads - reads_before[name]) / n
+        recall = st["found"] / max(1, st["boxes"])
+        line = (f"{sub:18s} {name:6s} {n:4d} photos {st['boxes']:4d} plates: recall {recall:6.1%}"
+                f"  precision {prec:6.1%}  false/photo {st['false'] / n:.3f}  reads/photo {reads:.2f}"
                 f"  ranked {st['ranked_hit'] / max(1, st['boxes']):6.1%}  median {np.median(st['ms']):.0f} ms")
         if scene:
             line += f"  exact {st['exact'] / n:6.1%}"

@@ -180,9 +180,9 @@ def test_batched_corner_maths_equals_one_rectangle_at_a_time():
     rects = _random_rects(3000)
     s = 400 / 1920
     pts = np.stack([cv2.boxPoints(r) for r in rects]) / s
-    many = L._order_corners_many(pts)
+    many = L.order_corners_many(pts)
     tilt_ok = L._tilt_ok(many)
-    boxes = L._bounding_boxes(many, (1500, 2000))
+    boxes = L.bounding_boxes_many(many, (1500, 2000))
     for i, p in enumerate(pts):
         one = L.order_corners(p)
         assert many[i].dtype == one.dtype and np.array_equal(many[i], one)

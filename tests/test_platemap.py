@@ -59,7 +59,7 @@ def test_blobs_become_candidates_in_input_pixels():
     heat = np.zeros((PM.INPUT // PM.STRIDE,) * 2, np.float32)
     heat[10:14, 30:50] = 0.9
     heat[60, 60] = 0.95  # one cell: too small
-    cands = PM.blobs_to_candidates(heat, 0.5, (768, 768), 0.5)
+    cands = PM.blobs_to_candidates(heat, 0.5, np.zeros((768, 768), np.uint8), 0.5)
     assert len(cands) == 1
     x, y, w, h = cands[0].box
     assert (x, y, w, h) == (240, 80, 160, 32) and cands[0].plate_p == pytest.approx(0.9)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..geometry import overlaps_smaller
 from ..platemap import INPUT, STRIDE
 from ..split import hash_percent, part_of
 
@@ -168,7 +169,7 @@ def paste_plate(canvas: np.ndarray, plate: np.ndarray, rng: np.random.Generator,
     for _ in range(5):
         x0 = rng.uniform(-0.2 * span[0], max(1.0, W - 0.8 * span[0]))
         y0 = rng.uniform(-0.2 * span[1], max(1.0, H - 0.8 * span[1]))
-        if not any(_touches((x0, y0, span[0], span[1]), b) for b in avoid):
+        if not any(overlaps_smaller((x0, y0, span[0], span[1]), b, 0.0) for b in avoid):
             break
     else:
         return None
@@ -186,11 +187,6 @@ def paste_plate(canvas: np.ndarray, plate: np.ndarray, rng: np.random.Generator,
     if w < 4 or h < 3:
         return None
     return int(lo[0]), int(lo[1]), int(w), int(h)
-
-
-def _touches(a: Sequence, b: Sequence) -> bool:
-    """Whether boxes ``(x, y, w, h)`` overlap."""
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def draw_lettering(canvas: np.ndarray, rng: np.random.Generator, avoid: Sequence = ()) -> None:
@@ -211,7 +207,7 @@ def draw_lettering(canvas: np.ndarray, rng: np.random.Generator, avoid: Sequence
     (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
     x = int(rng.integers(-tw // 4, max(1, W - tw // 2)))
     y = int(rng.integers(th, max(th + 1, H)))
-    if any(_touches((x - 4 * th, y - 2 * th, tw + 8 * th, 3 * th), b) for b in avoid):
+    if any(overlaps_smaller((x - 4 * th, y - 2 * th, tw + 8 * th, 3 * th), b, 0.0) for b in avoid):
         return
     bg = float(canvas[min(H - 1, max(0, y - th // 2)), min(W - 1, max(0, x + tw // 2))])
     if rng.random() < 0.35:
@@ -379,8 +375,7 @@ def evaluate(heats: Sequence[np.ndarray], photos: Sequence[MapPhoto], threshold:
 
     found = boxes_wide = n_cands = true = 0
     for heat, ph in zip(heats, photos):
-        side_scale = INPUT / BASE
-        cands = blobs_to_candidates(heat, side_scale, ph.gray.shape, threshold)
+        cands = blobs_to_candidates(heat, INPUT / BASE, ph.gray, threshold)
         n_cands += len(cands)
         if not len(ph.boxes):
             continue
