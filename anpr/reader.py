@@ -150,7 +150,7 @@ or a gap the candidate stopped at."""
 
 EDGE_INK = 0.5
 """Contrast at a crop's side edge, as a fraction of the glyphs' (see
-`anpr.recognize.ink_at_edges`), above which a glyph is taken to be cut there."""
+`anpr.plate_ends.ink_at_edges`), above which a glyph is taken to be cut there."""
 
 WIDE_MIN = 0.5
 """Readings at least this confident get the second, wider reading..."""
@@ -549,10 +549,11 @@ class PlateReader:
         self, gray: np.ndarray, cand, pad_x: float, debug: dict | None, k, info: dict | None = None
     ) -> Plate | None:
         """Read one candidate with side margins ``pad_x`` (of its height); ``info``, when
-        given, receives ``"edge_ink"``: `anpr.recognize.ink_at_edges` of the crop read."""
+        given, receives ``"edge_ink"``: `anpr.plate_ends.ink_at_edges` of the crop read."""
         from . import geometry as G
         from . import localize as L
-        from .recognize import ink_at_edges, recognize_plate
+        from .plate_ends import ink_at_edges
+        from .recognize import recognize_plate
 
         quad = cand.row if cand.row is not None else cand.corners
         w, h = G.quad_size(quad)

@@ -7,8 +7,9 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
+from anpr.plate_ends import ink_at_edges  # noqa: E402
 from anpr.reader import PlateReader  # noqa: E402
-from anpr.recognize import ink_at_edges, recognize_plate  # noqa: E402
+from anpr.recognize import MIN_CHARS, recognize_plate  # noqa: E402
 from conftest import read_labels  # noqa: E402
 
 
@@ -93,22 +94,22 @@ def test_spacing_groups_split_at_dashes_and_rows():
 
 
 def test_picture_beside_the_text_is_left_out_only_when_unsure():
-    from anpr.recognize import _picture_ends
+    from anpr.plate_ends import picture_ends
 
     row = [(0, 0, 19, 20)] + [(22 + 12 * i, 0, 10, 20) for i in range(5)]
     probs = np.zeros((6, 36))
     probs[:, 3] = 1.0
     probs[0, 3] = 0.6  # a squarish blob read doubtfully: a wheelchair symbol, an emblem
-    assert _picture_ends(row, probs) == [0]
+    assert picture_ends(row, probs, MIN_CHARS) == [0]
     probs[0, 3] = 0.95  # a broad glyph the classifier is sure of (W, M) stays
-    assert _picture_ends(row, probs) == []
+    assert picture_ends(row, probs, MIN_CHARS) == []
     probs[0, 3], probs[2, 3] = 0.6, 0.5  # among doubtful glyphs (no plate) nothing stands out
-    assert _picture_ends(row, probs) == []
+    assert picture_ends(row, probs, MIN_CHARS) == []
     far = [(0, 0, 10, 20)] + [(22 + 12 * i, 0, 10, 20) for i in range(5)]  # narrow, set apart
     probs[2, 3] = 1.0
-    assert _picture_ends(far, probs) == [0]
+    assert picture_ends(far, probs, MIN_CHARS) == [0]
     near = [(10, 0, 10, 20)] + far[1:]  # at the glyphs' pitch: a glyph
-    assert _picture_ends(near, probs) == []
+    assert picture_ends(near, probs, MIN_CHARS) == []
 
 
 def test_missing_glyphs_match_boxes_by_overlap():
@@ -149,17 +150,17 @@ def test_us_end_glyph_found_by_the_wider_reading(reader, data_dir, image):
 
 
 def test_picture_between_groups_is_wide_apart_and_below_the_line():
-    from anpr.recognize import _picture_between
+    from anpr.plate_ends import picture_between
 
     left = [(12 * i, 10 + i, 10, 20) for i in range(3)]  # tilted one pixel per glyph
     right = [(62 + 12 * i, 16 + i, 10, 20) for i in range(3)]
     probs = np.zeros((7, 36))
     probs[:, 3] = 1.0  # an emblem is often read surely
-    assert _picture_between(left + [(38, 16, 16, 18)] + right, probs) == [3]
-    assert _picture_between(left + [(38, 13, 16, 20)] + right, probs) == []  # on the line: a W
-    assert _picture_between(left + [(40, 16, 10, 18)] + right, probs) == []  # glyph-wide
+    assert picture_between(left + [(38, 16, 16, 18)] + right, probs, MIN_CHARS) == [3]
+    assert picture_between(left + [(38, 13, 16, 20)] + right, probs, MIN_CHARS) == []  # on the line: a W
+    assert picture_between(left + [(40, 16, 10, 18)] + right, probs, MIN_CHARS) == []  # glyph-wide
     probs[1, 3] = 0.5  # among doubtful glyphs nothing stands out
-    assert _picture_between(left + [(38, 16, 16, 18)] + right, probs) == []
+    assert picture_between(left + [(38, 16, 16, 18)] + right, probs, MIN_CHARS) == []
 
 
 @pytest.mark.parametrize("image", ["sc412.png", "sc440.png", "vt201.png", "ga1484.png", "nv1667.png"])
@@ -173,16 +174,16 @@ def test_emblem_or_piece_between_glyphs_is_left_out(reader, data_dir, image):
 
 
 def test_two_narrow_bars_no_wider_than_a_glyph_are_joined():
-    from anpr.recognize import _joined
+    from anpr.plate_ends import joined
     from anpr.segment import Segmentation
 
     row = [(14 * i, 0, 10, 20) for i in range(3)] + [(42, 0, 4, 20), (49, 0, 4, 20), (56, 0, 10, 20)]
-    got = _joined(Segmentation(row, 0.3, "dark", [6]), 30)
+    got = joined(Segmentation(row, 0.3, "dark", [6]), 30, MIN_CHARS)
     assert [j.boxes for j in got] == [row[:3] + [(42, 0, 11, 20), row[5]]]
     assert got[0].rows == [5] and 0.0 <= got[0].score <= 1.0
     ones = row[:3] + [(42, 0, 4, 20), (56, 0, 4, 20), (70, 0, 10, 20)]  # two ones a pitch apart
-    assert _joined(Segmentation(ones, 0.3, "dark", [6]), 30) == []
-    assert _joined(Segmentation(row, 0.3, "dark", [3, 3]), 30) == []  # two rows: left alone
+    assert joined(Segmentation(ones, 0.3, "dark", [6]), 30, MIN_CHARS) == []
+    assert joined(Segmentation(row, 0.3, "dark", [3, 3]), 30, MIN_CHARS) == []  # two rows: left alone
 
 
 @pytest.mark.parametrize("image", ["ca1127.png", "id1280.png"])
