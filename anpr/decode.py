@@ -428,16 +428,102 @@ def layout_frequency(layout: str, region: str | None = None) -> float:
     return float(np.mean([(t.get(layout, 0) + 1) / (total + 1) for t, total in tables]))
 
 
+@cache
+def _kind_model() -> tuple[float, dict[int, float]]:
+    """The letter/digit run model of the labelled layouts, regions weighed alike: the
+    chance that a character is of the other kind than the one before it, and the share
+    of each text length."""
+    counts = _layout_counts()
+    switch, lengths = [], {}  # type: list[float], dict[int, float]
+    for table, total in counts.values():
+        steps = sum(n * (len(lay) - 1) for lay, n in table.items())
+        changes = sum(n * sum(a != b for a, b in zip(lay, lay[1:])) for lay, n in table.items())
+        switch.append(changes / max(steps, 1))
+        for lay, n in table.items():
+            lengths[len(lay)] = lengths.get(len(lay), 0.0) + n / total / len(counts)
+    return (float(np.mean(switch)) if switch else 0.25), lengths
+
+
+def _run_probability(layout: str) -> float:
+    """How likely the run model (`_kind_model`) finds ``layout``: few changes between
+    letters and digits, a usual length."""
+    s, lengths = _kind_model()
+    k = sum(a != b for a, b in zip(layout, layout[1:]))
+    return 0.5 * s**k * (1 - s) ** (len(layout) - 1 - k) * max(lengths.get(len(layout), 0.0), 0.01)
+
+
+@cache
+def _format_layouts(region: str) -> frozenset[str]:
+    """The letter/digit layouts that the formats of ``region`` allow."""
+    digit = np.array([c.isdigit() for c in CLASSES])
+    out: set[str] = set()
+    for mask in load_region(region).masks:
+        kinds = [("N" if m[digit].any() else "") + ("L" if m[~digit].any() else "") for m in mask]
+        out |= {"".join(t) for t in _product(kinds)}
+    return frozenset(out)
+
+
+def _product(kinds: list[str]) -> list[tuple[str, ...]]:
+    import itertools
+
+    return list(itertools.product(*kinds))
+
+
+@lru_cache(maxsize=4096)
+def layout_prior(layout: str, region: str | None = None) -> float:
+    """The probability of ``layout`` on a plate of ``region`` (averaged over the regions
+    when None) that `settle_layout` weighs readings by: its share of the region's
+    labelled plates, smoothed towards the layouts of the region's formats
+    (`PATTERN_WEIGHT`) and towards few changes between letters and digits
+    (`LAYOUT_SMOOTHING`): a word (``KMBORAK``) is likelier than the same letters with a
+    digit inside (``KMB0RAK``) wherever neither was seen.
+
+    >>> layout_prior("LLLLLLL") > 5 * layout_prior("LLLNLLL")
+    True
+    >>> layout_prior("LLLNNNN", "br") > 0.9
+    True
+    """
+    counts = _layout_counts()
+    regions = [region] if region in counts else list(counts)
+    if not regions:
+        return 0.0
+    out = []
+    for r in regions:
+        table, total = counts[r]
+        formats = _format_layouts(r)
+        from_formats = PATTERN_WEIGHT / max(len(load_region(r).patterns), 1) if layout in formats else 0.0
+        smoothed = table.get(layout, 0) + LAYOUT_SMOOTHING * _run_probability(layout) + from_formats
+        out.append(smoothed / (total + LAYOUT_SMOOTHING + PATTERN_WEIGHT))
+    return float(np.mean(out))
+
+
+LAYOUT_SMOOTHING = 0.3
+"""Pseudo-count of a region's layout table that `layout_prior` spreads over every
+layout by the letter/digit run model (`_kind_model`)..."""
+
+PATTERN_WEIGHT = 3.0
+"""... and the pseudo-count it spreads evenly over the layouts of the region's formats
+(``anpr/regions/*.json``): a country whose plates no labelled photo shows (the UK
+``LLNNLLL``) still has its layouts. The fit parts cannot choose it (no format they
+lack is among them: 1, 3 and 10 read them alike); 3 is a few plates' worth."""
+
+LAYOUT_EVIDENCE = 1.5
+"""Power of the classifier's probabilities against the layout prior in
+`settle_layout`: above 1 the glyph images count more than the layouts."""
+
 LAYOUT_ALT_RATIO = 0.05
 """`settle_layout` weighs a letter in place of a digit read, or a digit in place of a
 letter, when the classifier gives it at least this fraction of the probability of
 the character read."""
 
-LAYOUT_MARGIN = 3.0
+LAYOUT_MARGIN = 5.0
 """`settle_layout` changes a reading only when its score (the probability of the
 characters times the frequency of the layout) is this many times that of the reading
 as is; for O and 0 alone, which most fonts draw alike, the layout must be this many
-times as frequent."""
+times as frequent. Chosen with `LAYOUT_SMOOTHING` and `LAYOUT_EVIDENCE` by 5-fold
+cross-validation (grouped by plate) on the final readings of the fit parts of the
+scenes and plate crops (``docs/experiments.md``, 2026-12-06): every fold chose 0.3,
+1.5 and 5 of 0.3-100, 0.7-1.5 and 2-5."""
 
 MAX_LAYOUT_ALTS = 8
 """Most characters of one reading that `settle_layout` weighs (2**8 variants)."""
@@ -453,10 +539,11 @@ def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> st
 
     Every character of ``text`` may become the letter or digit that the classifier
     rates next (`LAYOUT_ALT_RATIO`); each variant is scored by the product of its
-    characters' probabilities and its layout's frequency among the labelled plates
-    of ``region`` (`layout_frequency`). ``O`` and ``0`` share one probability, so
-    the layout alone settles them. The best variant replaces ``text`` when it
-    scores `LAYOUT_MARGIN` times as high.
+    characters' probabilities, raised to `LAYOUT_EVIDENCE`, and its layout's prior
+    (`layout_prior`: the labelled plates of ``region``, its formats and the run of
+    letters and digits). ``O`` and ``0`` share one probability, so the layout alone
+    settles them. The best variant replaces ``text`` when it scores `LAYOUT_MARGIN`
+    times as high.
 
     Parameters
     ----------
@@ -484,7 +571,7 @@ def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> st
         return text
     p = p.copy()
     p[:, _OZ] = p[:, _OZ].sum(axis=1, keepdims=True)
-    logp = np.log(np.clip(p, _EPS, None))
+    logp = LAYOUT_EVIDENCE * np.log(np.clip(p, _EPS, None))
     cls = np.array([CLASSES.index(c) for c in text])
     read = logp[np.arange(len(text)), cls]
     alts: list[tuple[int, int]] = []  # (position, class of the other kind)
@@ -497,7 +584,7 @@ def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> st
         return text
     alts = sorted(alts, key=lambda a: read[a[0]] - logp[a])[:MAX_LAYOUT_ALTS]
     base = float(read.sum())
-    as_read = base + np.log(layout_frequency(layout_of(text), region))
+    as_read = base + np.log(layout_prior(layout_of(text), region))
     best, best_score = text, as_read
     chars = list(text)
     for bits in range(1, 1 << len(alts)):
@@ -507,7 +594,7 @@ def settle_layout(text: str, probs: np.ndarray, region: str | None = None) -> st
                 trial[i] = CLASSES[j]
                 score += logp[i, j] - read[i]
         cand = "".join(trial)
-        score += np.log(layout_frequency(layout_of(cand), region))
+        score += np.log(layout_prior(layout_of(cand), region))
         if score > best_score:
             best, best_score = cand, score
     return best if best_score >= as_read + np.log(LAYOUT_MARGIN) else text

@@ -240,3 +240,42 @@ def test_format_of_names_the_region_whose_format_fits():
     for text in ("5VDA555", "AB123CD", "ABC1D23", "520MRK", "ABC123"):
         key, pattern = D.format_of(text)
         assert pattern in D.load_region(key).patterns and D.layout_of(text) == pattern
+
+
+def _probs_for(text: str, doubts: dict[int, tuple[str, float, str, float]]) -> np.ndarray:
+    p = np.full((len(text), 36), 0.001)
+    for i, c in enumerate(text):
+        p[i, CLASSES.index(c)] = 0.9
+    for i, (a, pa, b, pb) in doubts.items():
+        p[i] = 0.001
+        p[i, CLASSES.index(a)], p[i, CLASSES.index(b)] = pa, pb
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def test_settle_layout_keeps_words_letters():
+    from anpr.decode import settle_layout
+
+    # O and 0 read alike: inside a word the letter wins (it lost to the digit before
+    # the layout prior knew runs of letters).
+    assert settle_layout("KMB0RAK", _probs_for("KMBORAK", {3: ("0", 0.5, "O", 0.45)})) == "KMBORAK"
+    assert settle_layout("W0BVWMK4", _probs_for("WOBVWMK4", {1: ("0", 0.5, "O", 0.45)})) == "WOBVWMK4"
+    # A serial keeps its digits.
+    assert settle_layout("ABC1234", _probs_for("ABC1234", {3: ("1", 0.6, "I", 0.35)})) == "ABC1234"
+    assert settle_layout("7ABC123", _probs_for("7ABC123", {})) == "7ABC123"
+
+
+def test_settle_layout_trusts_sure_letters():
+    from anpr.decode import settle_layout
+
+    # A letter the classifier is sure of stays a letter, whatever the layout counts say.
+    assert settle_layout("SHEILL", _probs_for("SHEILL", {3: ("I", 0.8, "1", 0.15)})) == "SHEILL"
+    assert settle_layout("EMOTION", _probs_for("EMOTION", {4: ("I", 0.8, "1", 0.15)})) == "EMOTION"
+
+
+def test_layout_prior_knows_formats_no_photo_shows():
+    from anpr.decode import layout_frequency, layout_prior
+
+    # The UK's LLNNLLL is among the eu formats but no labelled plate: the prior has it.
+    assert layout_frequency("LLNNLLL", "eu") == layout_frequency("LLNNLLN", "eu")
+    assert layout_prior("LLNNLLL", "eu") > 5 * layout_prior("LLNNLLN", "eu")
+    assert layout_prior("LLLNNNN", "br") > 0.9
