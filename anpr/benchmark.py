@@ -148,6 +148,7 @@ def score_scene(plates: list, label_box: Sequence[int], label: str) -> dict:
         "char_acc": char_accuracy(text, label),
         "false_plates": len(plates) - n_match,
         "box": list(match.box) if match is not None else None,
+        "readings": [(float(p.confidence), p is match and merge_o0(text) == merge_o0(label)) for p in plates],
     }
 
 
@@ -162,6 +163,7 @@ def score_crop(plates: list, label: str) -> dict:
         "char_acc": char_accuracy(text, label),
         "false_plates": 0,
         "box": None,
+        "readings": [(float(p.confidence), merge_o0(p.text) == merge_o0(label)) for p in plates[:1]],
     }
 
 
@@ -290,6 +292,10 @@ def run_benchmark(
         "region": region,
         "part": part,
     }
+    conf = [c for r in rows for c, _ in r["readings"]]
+    exact = [e for r in rows for _, e in r["readings"]]
+    summary["risk_coverage"] = risk_coverage(conf, exact, labelled=len(rows))
+    summary["reliability"] = reliability(conf, exact)
     if out_dir is not None:
         _write_reports(Path(out_dir), rows, summary, load_image)
         summary["out_dir"] = str(out_dir)
@@ -310,6 +316,10 @@ def _write_reports(out: Path, rows: list[dict], summary: dict, load_image) -> No
         for r in rows:
             w.writerow({k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in FIELDS})
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if summary.get("reliability", {}).get("n"):
+        import cv2
+
+        cv2.imwrite(str(out / "reliability.png"), draw_reliability(summary["reliability"]))
     fails = [r for r in rows if not r["exact"]]
     if fails:
         import cv2
@@ -371,8 +381,128 @@ def format_summary(summary: dict) -> str:
         lines.append(row(name, s))
     if len(summary["sets"]) > 1 and summary["total"].get("n"):
         lines.append(row("total", summary["total"]))
+    if summary.get("risk_coverage") and summary.get("reliability", {}).get("n"):
+        lines += ["", "Readings kept by a confidence threshold (every reported reading; off the labelled",
+                  "plate counts as wrong), and the labelled plates read exactly among them:",
+                  format_risk_coverage(summary["risk_coverage"], summary["reliability"]["ece"])]
     if summary.get("out_dir"):
         lines.append(f"reports: {summary['out_dir']}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- confidence
+
+RISK_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
+"""Confidence thresholds of the risk-coverage table (`risk_coverage`)."""
+
+
+def risk_coverage(confidence: Sequence[float] | np.ndarray, exact: Sequence[bool] | np.ndarray,
+                  labelled: int | None = None, thresholds: Sequence[float] = RISK_THRESHOLDS) -> list[dict]:
+    """What a threshold on ``confidence`` keeps and how often what it keeps is exactly right.
+
+    Parameters
+    ----------
+    confidence, exact : sequences
+        Per reported reading: its confidence and whether its text is exactly the plate's
+        (a reading of no labelled plate is not).
+    labelled : int, optional
+        Plates labelled: each row then also gives the share of them read exactly at or
+        above the threshold (what a gate would let through by itself).
+    thresholds : sequence of float
+
+    Returns
+    -------
+    list of dict
+        Per threshold: ``threshold``, ``kept`` (share of readings), ``n_kept``, ``exact``
+        (share of the kept ones exactly right; NaN when none is kept) and, with
+        ``labelled``, ``plates_read``.
+
+    Examples
+    --------
+    >>> rows = risk_coverage([0.6, 0.92, 0.99, 0.995], [False, True, True, True], 5, (0.5, 0.9))
+    >>> [(r["kept"], r["exact"], r["plates_read"]) for r in rows]
+    [(1.0, 0.75, 0.6), (0.75, 1.0, 0.6)]
+    """
+    c = np.asarray(confidence, np.float64)
+    e = np.asarray(exact, bool)
+    if c.shape != e.shape:
+        raise ValueError(f"confidence and exact differ in length: {c.shape} vs {e.shape}")
+    out = []
+    for t in thresholds:
+        keep = c >= t
+        row = {"threshold": float(t), "n_kept": int(keep.sum()), "kept": float(keep.mean()) if c.size else float("nan"),
+               "exact": float(e[keep].mean()) if keep.any() else float("nan")}
+        if labelled is not None:
+            row["plates_read"] = float((keep & e).sum() / labelled) if labelled else float("nan")
+        out.append(row)
+    return out
+
+
+def reliability(confidence: Sequence[float] | np.ndarray, exact: Sequence[bool] | np.ndarray, bins: int = 10) -> dict:
+    """Reliability of a confidence: per equal-width bin its count, mean confidence and
+    exact rate, and the expected calibration error (``ece``: the bins' gaps between the
+    two, weighted by their counts).
+
+    >>> r = reliability([0.95, 0.95, 0.15, 0.15], [True, True, False, True], bins=10)
+    >>> round(r["ece"], 3), r["bins"][9]["n"], r["bins"][1]["exact"]
+    (0.2, 2, 0.5)
+    """
+    c = np.clip(np.asarray(confidence, np.float64), 0.0, 1.0)
+    e = np.asarray(exact, bool)
+    k = np.minimum((c * bins).astype(int), bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        m = k == b
+        n = int(m.sum())
+        row = {"low": b / bins, "high": (b + 1) / bins, "n": n,
+               "confidence": float(c[m].mean()) if n else float("nan"),
+               "exact": float(e[m].mean()) if n else float("nan")}
+        if n:
+            ece += n / len(c) * abs(row["confidence"] - row["exact"])
+        rows.append(row)
+    return {"bins": rows, "ece": float(ece), "n": int(len(c))}
+
+
+def draw_reliability(rel: dict, size: int = 400) -> np.ndarray:
+    """A reliability diagram (exact rate against confidence, per bin; the diagonal is
+    perfect calibration), BGR ``(size, size, 3)``."""
+    import cv2
+
+    img = np.full((size, size, 3), 255, np.uint8)
+    m0, m1 = 40, size - 20
+    span = m1 - m0
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return int(m0 + x * span), int(m1 - y * span)
+
+    cv2.rectangle(img, at(0, 0), at(1, 1), (0, 0, 0), 1)
+    cv2.line(img, at(0, 0), at(1, 1), (160, 160, 160), 1)
+    for b in rel["bins"]:
+        if b["n"]:
+            cv2.rectangle(img, at(b["low"], 0), at(b["high"], b["exact"]), (200, 120, 40), -1)
+            cv2.rectangle(img, at(b["low"], 0), at(b["high"], b["exact"]), (0, 0, 0), 1)
+            cv2.circle(img, at(b["confidence"], b["exact"]), 3, (0, 0, 200), -1)
+    cv2.putText(img, f"ECE {rel['ece']:.3f}  n={rel['n']}", (m0 + 6, m0 - 6 + 20), cv2.FONT_HERSHEY_SIMPLEX,
+                0.45, (0, 0, 0), 1)
+    cv2.putText(img, "confidence", (size // 2 - 40, size - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
+    cv2.putText(img, "exact", (2, size // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
+    return img
+
+
+def format_risk_coverage(rows: list[dict], ece: float | None = None) -> str:
+    """The risk-coverage table as plain text.
+
+    >>> print(format_risk_coverage(risk_coverage([0.6, 0.99], [False, True], 2, (0.5,))))
+    confidence >=    kept    exact  plates read
+    0.50           100.0%    50.0%        50.0%
+    """
+    lines = [f"{'confidence >=':<13} {'kept':>7} {'exact':>8} {'plates read':>12}"]
+    for r in rows:
+        read = f"{r['plates_read']:>12.1%}" if "plates_read" in r else ""
+        exact = f"{r['exact']:>8.1%}" if r["n_kept"] else f"{'-':>8}"
+        lines.append(f"{r['threshold']:<13.2f} {r['kept']:>7.1%} {exact} {read}")
+    if ece is not None:
+        lines.append(f"expected calibration error {ece:.3f}")
     return "\n".join(lines)
 
 
@@ -689,6 +819,10 @@ def format_detection(summary: dict) -> str:
         lines.append(f"{name[:8]:<8} {v['n']:>5} {v['boxes']:>5} {v['recall_wide']:>11.1%} {v['recall']:>8.1%} "
                      f"{v['precision']:>9.1%} {v['false_per_photo']:>6.2f} {v.get('ap', 0.0):>6.3f} "
                      f"{v.get('reads_per_photo', 0.0):>6.2f} {v['ms_median']:>8.1f} {v['ms_p90']:>8.1f}")
+    if summary.get("risk_coverage") and summary.get("reliability", {}).get("n"):
+        lines += ["", "Readings kept by a confidence threshold (every reported reading; off the labelled",
+                  "plate counts as wrong), and the labelled plates read exactly among them:",
+                  format_risk_coverage(summary["risk_coverage"], summary["reliability"]["ece"])]
     if summary.get("out_dir"):
         lines.append(f"reports: {summary['out_dir']}")
     return "\n".join(lines)

@@ -42,7 +42,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,6 +52,7 @@ from .geometry import overlaps_smaller
 from .protocols import Box, GlyphModel, GrayImage, ImageSource, PlateVerifier, Point, ProbaClassifier
 
 if TYPE_CHECKING:
+    from .calibrate import Calibration
     from .platemap import PlateMap
 
 MIN_CONFIDENCE = 0.5
@@ -187,7 +188,9 @@ class Plate:
     text : str
         Characters, no separators.
     confidence : float
-        In ``[0, 1]``.
+        In ``[0, 1]``: for a reported plate, the probability that ``text`` is exactly
+        the plate's (`anpr.calibrate`; O and 0 counted alike); for the readings a
+        reader weighs before reporting (`PlateReader.readings`), the reading's score.
     box : (x, y, w, h)
         Axis-aligned box around the plate, integer input-image pixels.
     corners : list of 4 (x, y)
@@ -207,6 +210,10 @@ class Plate:
     plate_p: float | None = None
     """The plate verifier's probability that the region read is a plate (None when
     no verifier judged it)."""
+    score: float | None = None
+    """The reading's own score (`anpr.recognize.PlateText.confidence`), which ranks the
+    readings of a photo and meets the reader's thresholds; None until the plate is
+    reported (``confidence`` is the score until then)."""
 
     @property
     def format(self) -> tuple[str, str] | None:
@@ -223,7 +230,7 @@ class Plate:
 
     def to_dict(self) -> dict:
         """JSON-ready dict: text, confidence, box, corners, chars, region, format
-        (``{"region", "pattern"}`` or None) and plate_p.
+        (``{"region", "pattern"}`` or None), plate_p and score.
 
         >>> Plate("AB12", 0.9, (1, 2, 30, 10), [(1, 2), (31, 2), (31, 12), (1, 12)]).to_dict()["box"]
         [1, 2, 30, 10]
@@ -237,6 +244,7 @@ class Plate:
             "region": self.region,
             "format": None if (fmt := self.format) is None else {"region": fmt[0], "pattern": fmt[1]},
             "plate_p": None if self.plate_p is None else round(float(self.plate_p), 4),
+            "score": None if self.score is None else round(float(self.score), 4),
         }
 
 
@@ -278,6 +286,18 @@ def _load_platemap(platemap: str | Path | PlateMap | Literal[False] | None) -> P
     from .platemap import default_platemap_path, load_platemap
 
     return _load_optional(platemap, "platemap", "PlateMap", "propose", load_platemap, default_platemap_path)
+
+
+def _load_calibration(calibration: str | Path | Calibration | Literal[False] | None) -> Calibration | None:
+    from .calibrate import Calibration, load_calibration
+
+    if calibration is False:
+        return None
+    if calibration is None or isinstance(calibration, (str, Path)):
+        return load_calibration(calibration)
+    if isinstance(calibration, Calibration):
+        return calibration
+    raise ValueError(f"calibration must be None, False, a path or a Calibration, got {type(calibration).__name__}")
 
 
 def _load_classifier(model: str | Path | ProbaClassifier | None) -> ProbaClassifier:
@@ -325,6 +345,11 @@ class PlateReader:
         The learned plate map whose blobs are candidates beside the morphological
         proposer's: None for the shipped one (when it ships), a path to an ONNX model,
         a loaded `~anpr.platemap.PlateMap`, or False for the proposer alone.
+    calibration : None, False, str, Path or anpr.calibrate.Calibration
+        What turns a reported reading's score into its ``confidence``, the probability
+        that its text is exactly right: None for the shipped one, a path to a
+        ``calibration.json``, a loaded `~anpr.calibrate.Calibration`, or False to
+        report the reading's score as its confidence.
 
     Notes
     -----
@@ -344,6 +369,7 @@ class PlateReader:
         verifier: str | Path | PlateVerifier | Literal[False] | None = None,
         glyphs: str | Path | GlyphModel | Literal[False] | None = None,
         platemap: str | Path | PlateMap | Literal[False] | None = None,
+        calibration: str | Path | Calibration | Literal[False] | None = None,
     ):
         from .decode import load_region
 
@@ -358,6 +384,7 @@ class PlateReader:
         self.verifier = _load_verifier(verifier)
         self.glyphs = _load_glyphs(glyphs)
         self.platemap = _load_platemap(platemap)
+        self.calibration = _load_calibration(calibration)
         # The shipped chooser is read here too: a broken chooser.json fails the reader's
         # construction, not its first read().
         from .choose import load_chooser
@@ -403,8 +430,22 @@ class PlateReader:
 
     def report(self, readings: list[Plate]) -> list[Plate]:
         """The readings of one photo that `read` reports (`final_readings` with this
-        reader's thresholds): ``read(x) == report(readings(x))``."""
-        return final_readings(readings, self.min_confidence, self.min_best, self._gate)
+        reader's thresholds), each a new `Plate` whose ``confidence`` is calibrated
+        (`calibrated`), most confident first: ``read(x) == report(readings(x))``."""
+        kept = final_readings(readings, self.min_confidence, self.min_best, self._gate)
+        return sorted((self.calibrated(p) for p in kept), key=lambda p: -p.confidence)
+
+    def calibrated(self, plate: Plate) -> Plate:
+        """A copy of a reading with its score kept as ``score`` and, as ``confidence``,
+        the probability that its text is exactly right (`anpr.calibrate`); without a
+        calibration (``calibration=False``) the score is the confidence."""
+        from .calibrate import features
+
+        score = plate.confidence if plate.score is None else plate.score
+        if self.calibration is None:
+            return replace(plate, confidence=score, score=score)
+        x = features(plate.text, score, plate.plate_p, [c.probability for c in plate.chars], self.region)
+        return replace(plate, confidence=self.calibration.probability(x), score=score)
 
     def readings(self, image: ImageSource, *, debug: dict | None = None) -> list[Plate]:
         """Every reading `read` weighs, before any is kept or dropped: overlapping
@@ -506,7 +547,7 @@ class PlateReader:
             return []
         chars = [Char(ch, p, (int(b[0]), int(b[1]), int(b[2]), int(b[3]))) for ch, p, b in pt.chars]
         corners = [(0, 0), (w, 0), (w, h), (0, h)]
-        return [Plate(pt.text, float(pt.confidence), (0, 0, w, h), corners, chars, self.region)]
+        return [self.calibrated(Plate(pt.text, float(pt.confidence), (0, 0, w, h), corners, chars, self.region))]
 
     # ------------------------------------------------------------------ stages
 

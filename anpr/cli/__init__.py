@@ -27,6 +27,7 @@ COMMANDS = {
     "train-glyphs": "anpr.train.glyphs_cli:train_glyphs",
     "train-chooser": "anpr.train.chooser_cli:train_chooser",
     "train-platemap": "anpr.train.platemap_cli:train_platemap",
+    "train-calibration": "anpr.train.calibration_cli:train_calibration",
 }
 
 
