@@ -60,6 +60,48 @@ def char_accuracy(read: str, label: str) -> float:
     return max(0.0, 1.0 - edit_distance(merge_o0(read), merge_o0(label)) / len(label))
 
 
+def end_errors(read: str, label: str) -> tuple[int, int]:
+    """Glyphs of ``label`` that ``read`` drops at the plate's ends, and glyphs it adds
+    there (a frame edge, a sticker), O/0 merged: the label's characters before the first
+    and after the last character matched by a least-edit alignment, and the reading's.
+    An empty reading counts nothing (the plate was not read, no end was misread).
+
+    >>> end_errors("ABC123", "7ABC123"), end_errors("ABC1231", "ABC123"), end_errors("ABX123", "ABC123")
+    ((1, 0), (0, 1), (0, 0))
+    >>> end_errors("IABC12", "ABC123"), end_errors("", "ABC123")
+    ((1, 1), (0, 0))
+    """
+    a, b = merge_o0(read), merge_o0(label)
+    if not a or not b:
+        return 0, 0
+    n, m = len(a), len(b)
+    d = np.zeros((n + 1, m + 1), np.int32)
+    d[:, 0], d[0, :] = np.arange(n + 1), np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (a[i - 1] != b[j - 1]))
+    # One least-edit alignment, matches preferred; the matched pairs (i, j) in order.
+    i, j, pairs = n, m, []
+    while i and j:
+        if a[i - 1] == b[j - 1] and d[i, j] == d[i - 1, j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif d[i, j] == d[i - 1, j - 1] + 1:
+            i, j = i - 1, j - 1
+        elif d[i, j] == d[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    if not pairs:
+        return 0, 0
+    (ri0, li0), (ri1, li1) = pairs[-1], pairs[0]
+    dropped = li0 + (m - 1 - li1)
+    added = ri0 + (n - 1 - ri1)
+    # A substitution at an end is a confusion, not a drop and an add.
+    both = min(li0, ri0) + min(m - 1 - li1, n - 1 - ri1)
+    return dropped - both, added - both
+
+
 def box_matches(box: Sequence[int], label_box: Sequence[int]) -> bool:
     """A found box matches a labelled one: IoU above `DETECT_IOU`, or its centre inside it."""
     from .geometry import iou
@@ -149,6 +191,7 @@ def score_scene(plates: list, label_box: Sequence[int], label: str) -> dict:
         "false_plates": len(plates) - n_match,
         "box": list(match.box) if match is not None else None,
         "readings": [(float(p.confidence), p is match and merge_o0(text) == merge_o0(label)) for p in plates],
+        **_ends(text, label),
     }
 
 
@@ -164,7 +207,13 @@ def score_crop(plates: list, label: str) -> dict:
         "false_plates": 0,
         "box": None,
         "readings": [(float(p.confidence), merge_o0(p.text) == merge_o0(label)) for p in plates[:1]],
+        **_ends(text, label),
     }
+
+
+def _ends(read: str, label: str) -> dict:
+    dropped, added = end_errors(read, label)
+    return {"end_dropped": dropped, "end_added": added}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -181,6 +230,8 @@ def summarize(rows: list[dict]) -> dict:
         "char_acc": mean("char_acc"),
         "detection": mean("detected"),
         "false_per_photo": mean("false_plates"),
+        "end_dropped": int(sum(r.get("end_dropped", 0) for r in rows)),
+        "end_added": int(sum(r.get("end_added", 0) for r in rows)),
         "ms_median": float(np.median(ms)),
         "ms_p90": float(np.percentile(ms, 90)),
         "cpu_ms_median": float(np.median([r.get("cpu_ms", np.nan) for r in rows])),
@@ -368,14 +419,15 @@ def format_summary(summary: dict) -> str:
     eu           2    50.0%    50.0%     90.0%   100.0%   0.00     20.0     30.0
     """
     head = (f"{'set':<8} {'n':>5} {'exact':>8} {'strict':>8} {'char acc':>9} {'detect':>8} {'fp/img':>6}"
-            f" {'ms med':>8} {'ms p90':>8}")
+            f" {'ms med':>8} {'ms p90':>8} {'ends -/+':>9}")
     lines = [head, "-" * len(head)]
 
     def row(name: str, s: dict) -> str:
         if not s.get("n"):
             return f"{name:<8} {0:>5}"
         return (f"{name[:8]:<8} {s['n']:>5} {s['exact']:>8.1%} {s['exact_strict']:>8.1%} {s['char_acc']:>9.1%} "
-                f"{s['detection']:>8.1%} {s['false_per_photo']:>6.2f} {s['ms_median']:>8.1f} {s['ms_p90']:>8.1f}")
+                f"{s['detection']:>8.1%} {s['false_per_photo']:>6.2f} {s['ms_median']:>8.1f} {s['ms_p90']:>8.1f}"
+                + (f" {str(s['end_dropped']) + '/' + str(s['end_added']):>9}" if "end_dropped" in s else ""))
 
     for name, s in summary["sets"].items():
         lines.append(row(name, s))

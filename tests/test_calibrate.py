@@ -112,4 +112,6 @@ def test_benchmark_prints_risk_coverage_and_draws_reliability(data_dir, tmp_path
     summary = run_benchmark([crops], crop=True, out_dir=tmp_path / "out")
     assert len(summary["risk_coverage"]) == 7 and summary["reliability"]["n"] > 0
     assert (tmp_path / "out" / "reliability.png").is_file()
-    assert "plates read" in format_summary(summary)
+    assert "plates read" in format_summary(summary) and "ends -/+" in format_summary(summary)
+    s = summary["sets"]["us"]
+    assert s["end_dropped"] >= 0 and s["end_added"] >= 0

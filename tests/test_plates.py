@@ -78,3 +78,32 @@ def test_synth_plates_command_writes_a_plates_folder(tmp_path):
     assert len(rows) == 6 and all((out / row["image"]).exists() for row in rows)
     assert (out / "sheet.png").exists() and (out / "boxes.json").exists()
     assert [row["plate"] for row in rows] == [p.text for p in synth_plates(6, seed=1)]
+
+
+@pytest.mark.parametrize("style, layouts", [("ar", {"LLLNNN"}), ("mercosur", {"LLNNNLL", "LLLNLNN"})])
+def test_south_american_styles_draw_their_layouts_with_exact_boxes(style, layouts):
+    import re
+
+    from anpr.decode import layout_of
+    from anpr.train.plates import plate_fonts, synth_plate
+
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        p = synth_plate(rng, None, plate_fonts(), style=style)
+        assert layout_of(p.text) in layouts and re.fullmatch("[0-9A-Z]+", p.text)
+        h, w = p.image.shape[:2]
+        assert len(p.boxes) == len(p.text)
+        assert all(0 <= x and 0 <= y and x + bw <= w and y + bh <= h and bw > 0 and bh > 0 for x, y, bw, bh in p.boxes)
+        xs = [x for x, _, _, _ in p.boxes]
+        assert xs == sorted(xs)
+
+
+def test_synth_plates_mixes_styles_by_share():
+    from anpr.train.plates import synth_plates
+
+    texts = [p.text for p in synth_plates(40, seed=1, south_share=1.0)]
+    assert all(len(t) in (6, 7) for t in texts)
+    # Without a south share, the stream is the one earlier runs drew.
+    assert [p.text for p in synth_plates(5, seed=2)] == [p.text for p in synth_plates(5, seed=2, south_share=0.0)]
+    with pytest.raises(ValueError, match="at most 1"):
+        list(synth_plates(1, eu_share=0.6, south_share=0.6))

@@ -94,10 +94,11 @@ def add_real(data: GlyphSet, folder: Path, rng: np.random.Generator, progress=No
     return stats
 
 
-def add_synthetic(data: GlyphSet, n: int, seed: int, templates, progress=None, eu_share: float = 0.3) -> None:
+def add_synthetic(data: GlyphSet, n: int, seed: int, templates, progress=None, eu_share: float = 0.3,
+                  south_share: float = 0.0) -> None:
     from .plates import synth_plates
 
-    for k, p in enumerate(synth_plates(n, seed, templates, eu_share)):
+    for k, p in enumerate(synth_plates(n, seed, templates, eu_share, south_share)):
         if progress:
             progress(1)
         data.add(p.image, p.boxes, f"synthetic:{k}", "synthetic")

@@ -24,9 +24,11 @@ from ..errors import AnprError, MissingExtraError
               help="Synthetic plates to draw.")
 @click.option("--eu-share", default=0.3, show_default=True, type=click.FloatRange(0, 1),
               help="Share of the synthetic plates drawn European.")
+@click.option("--south-share", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of the synthetic plates drawn Argentine (white on black, framed) or Mercosur.")
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(min=1))
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1))
-def train_glyphs(folders, out, templates, synthetic, eu_share, epochs, seeds):
+def train_glyphs(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds):
     """Train the glyph finder on plate FOLDERS (labels.csv: image,plate) or scene folders
     (image,x,y,w,h,plate), fit part only, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md
     into --out."""
@@ -34,12 +36,12 @@ def train_glyphs(folders, out, templates, synthetic, eu_share, epochs, seeds):
         from .cli import library_versions, quiet_tensorflow
 
         quiet_tensorflow()
-        _run(folders, out, templates, synthetic, eu_share, epochs, seeds, library_versions)
+        _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds, library_versions)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
+def _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds, versions):
     from ..classify import open_onnx
     from ..glyphs import MODEL_NAME
     from .datasets import plate_source, read_plate_labels, segmented_plates
@@ -50,7 +52,9 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
     t_start = time.perf_counter()
     command = " ".join(shlex.quote(a) for a in ["anpr", "train-glyphs", *map(str, folders), "--out", str(out)]
                        + (["--templates", str(templates)] if templates else [])
-                       + ["--synthetic", str(synthetic), "--eu-share", str(eu_share), "--epochs", str(epochs),
+                       + ["--synthetic", str(synthetic), "--eu-share", str(eu_share)]
+                       + (["--south-share", str(south_share)] if south_share else [])
+                       + ["--epochs", str(epochs),
                           "--seeds", str(seeds)])
     rng = np.random.default_rng(0)
     data, stats = GlyphSet(), {}
@@ -60,7 +64,7 @@ def _run(folders, out, templates, synthetic, eu_share, epochs, seeds, versions):
             stats[plate_source(folder)] = add_real(data, folder, rng, bar.update)
     if synthetic:
         with click.progressbar(length=synthetic, label="drawing synthetic plates", file=sys.stderr) as bar:
-            add_synthetic(data, synthetic, 0, load_templates(templates), bar.update, eu_share)
+            add_synthetic(data, synthetic, 0, load_templates(templates), bar.update, eu_share, south_share)
     if len(data) < 20:
         raise ValueError(f"only {len(data)} examples; give plate folders or --synthetic")
     va = [i for i, g in enumerate(data.groups) if is_val(g)]

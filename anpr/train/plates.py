@@ -37,11 +37,19 @@ EU_FORMATS = (
 )
 """European-like layouts (Croatian, Italian, French, Czech, British, German...)."""
 
+AR_FORMATS = ("LLL NNN",)
+"""Argentine plates of 1995-2016: white on black in a white frame."""
+
+MERCOSUR_FORMATS = ("LL NNN LL", "LLLNLNN")
+"""Mercosur plates (Argentina since 2016, Brazil since 2018): black on white below a blue band."""
+
 # Per style: plate size, serial cap height and centre (fractions of the height),
 # horizontal squeeze, and the share of the width the serial may fill.
 _STYLES: dict[str, dict[str, Any]] = {
     "us": {"size": (250, 125), "cap": (0.36, 0.5), "centre": (0.48, 0.58), "squeeze": (0.75, 1.0), "fill": 0.88},
     "eu": {"size": (520, 112), "cap": (0.58, 0.7), "centre": (0.47, 0.53), "squeeze": (0.8, 1.0), "fill": 0.8},
+    "ar": {"size": (300, 130), "cap": (0.5, 0.62), "centre": (0.5, 0.58), "squeeze": (0.75, 1.0), "fill": 0.9},
+    "mercosur": {"size": (400, 130), "cap": (0.48, 0.58), "centre": (0.6, 0.66), "squeeze": (0.8, 1.0), "fill": 0.9},
 }
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -130,6 +138,42 @@ def _eu_background(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     return np.clip(img + shade, 0, 255).astype(np.uint8), band
 
 
+def _framed_background(style: str, rng: np.random.Generator) -> tuple[np.ndarray, int, np.ndarray]:
+    """An Argentine plate (black, a white frame inset from the edge) or a Mercosur one
+    (white, a blue band across the top, a thin dark frame); returns the image, the inner
+    margin left of the frame, and the ink colour. The frame's sides stand right beside
+    the first and last glyph, where a reader takes them for a ``1``."""
+    import cv2
+
+    w, h = _STYLES[style]["size"]
+    img = np.empty((h, w, 3), np.uint8)
+    if style == "ar":
+        img[:] = np.clip(rng.normal(30, 8, 3), 0, 70)
+        ink = np.clip(rng.normal(225, 12, 3), 170, 255).astype(np.float32)
+        inset, t = int(h * rng.uniform(0.03, 0.08)), int(rng.integers(2, 6))
+        cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), ink.tolist(), t)
+        cv2.putText(img, "REPUBLICA ARGENTINA", (int(w * 0.3), inset + t + int(h * 0.1)), cv2.FONT_HERSHEY_SIMPLEX,
+                    h / 400, ink.tolist(), 1, cv2.LINE_AA)
+        margin = inset + t + int(h * rng.uniform(0.0, 0.08))
+    else:
+        img[:] = np.clip(rng.normal(235, 8, 3), 190, 255)
+        band = int(h * rng.uniform(0.2, 0.26))
+        img[:band] = np.clip(np.asarray((150, 60, 10), np.float32) + rng.normal(0, 12, 3), 0, 255)
+        name = "REPUBLICA ARGENTINA" if rng.random() < 0.5 else "BRASIL"
+        cv2.putText(img, name, (int(w * 0.35), int(band * 0.75)), cv2.FONT_HERSHEY_SIMPLEX, band / 45,
+                    (250, 250, 250), 1, cv2.LINE_AA)
+        ink = np.clip(rng.normal(25, 8, 3), 0, 70).astype(np.float32)
+        t = int(rng.integers(2, 5))
+        cv2.rectangle(img, (0, 0), (w - 1, h - 1), ink.tolist(), t)
+        margin = t + int(h * rng.uniform(0.02, 0.1))
+    for cx in (int(w * 0.08), int(w * 0.92)):  # screws
+        if rng.random() < 0.5:
+            cv2.circle(img, (cx, int(h * rng.uniform(0.15, 0.3))), max(2, h // 25),
+                       tuple(int(v) for v in rng.integers(90, 200, 3)), -1, cv2.LINE_AA)
+    shade = np.linspace(rng.uniform(-20, 0), rng.uniform(0, 10), h)[:, None, None]
+    return np.clip(img + shade, 0, 255).astype(np.uint8), margin, ink
+
+
 def _ink_colour(band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Dark ink on a light band, light ink on a dark one (BGR)."""
     if band.mean() > 110:
@@ -193,8 +237,9 @@ def synth_plate(
         TrueType faces; the vendored ones by default.
     layouts : tuple of str, optional
         Serial layouts to draw from (default: `US_FORMATS` or `EU_FORMATS`).
-    style : {"us", "eu"}
-        A US plate on a blank state plate, or a European one with the blue band.
+    style : {"us", "eu", "ar", "mercosur"}
+        A US plate on a blank state plate, a European one with the blue band, an
+        Argentine white-on-black one in its white frame, or a Mercosur one.
 
     Returns
     -------
@@ -216,10 +261,14 @@ def synth_plate(
     st = _STYLES[style]
     W, H = st["size"]
     margin = int(0.04 * W)
+    framed_ink = None
     if style == "eu":
         bg, band = _eu_background(rng)
         margin = band + int(0.02 * W)
         layouts = layouts or EU_FORMATS
+    elif style in ("ar", "mercosur"):
+        bg, margin, framed_ink = _framed_background(style, rng)
+        layouts = layouts or (AR_FORMATS if style == "ar" else MERCOSUR_FORMATS)
     else:
         bg = (templates[rng.integers(len(templates))].copy() if templates else _plain_background(rng))
         layouts = layouts or US_FORMATS
@@ -237,14 +286,23 @@ def synth_plate(
     y1 = max(b[1] + b[3] for b in boxes)
     ink = mask[y0:y1, x0:x1].astype(np.float32) / 255.0
     # Plate serials are condensed: squeeze to fit the plate's text area at most.
-    room = min(st["fill"] * W, W - margin - int(0.03 * W))
+    right_margin = margin if framed_ink is not None else int(0.03 * W)
+    room = min(st["fill"] * W, W - margin - right_margin)
     sx = min(rng.uniform(*st["squeeze"]), room / ink.shape[1])
     ink = cv2.resize(ink, (max(1, round(ink.shape[1] * sx)), ink.shape[0]), interpolation=cv2.INTER_AREA)
     h, w = ink.shape
-    left = int(rng.integers(margin, max(margin + 1, W - w - int(0.03 * W))))
+    if framed_ink is not None:  # the serial centred between the frame's sides
+        left = int(np.clip((W - w) / 2 + rng.normal(0, 0.01 * W), margin, max(margin, W - w - right_margin)))
+    else:
+        left = int(rng.integers(margin, max(margin + 1, W - w - right_margin)))
     top = int(np.clip(H * rng.uniform(*st["centre"]) - h / 2, 2, H - h - 2))
     under = bg[top:top + h, left:left + w]
-    colour = _ink_colour(under, rng) if style == "us" else np.clip(rng.normal(25, 10, 3), 0, 80).astype(np.float32)
+    if framed_ink is not None:
+        colour = framed_ink
+    elif style == "us":
+        colour = _ink_colour(under, rng)
+    else:
+        colour = np.clip(rng.normal(25, 10, 3), 0, 80).astype(np.float32)
     a = ink[:, :, None] * rng.uniform(0.85, 1.0)
     region = bg[top:top + h, left:left + w].astype(np.float32)
     bg[top:top + h, left:left + w] = np.clip(region * (1 - a) + colour * a, 0, 255).astype(np.uint8)
@@ -262,7 +320,7 @@ def synth_plate(
             cv2.circle(bg, (cx, cy), max(2, int(r)), pic, -1, cv2.LINE_AA)
     if style == "us":
         _distract(bg, boxes, font, colour, rng)
-    else:
+    elif style == "eu":
         _distract_eu(bg, boxes, gaps, x0, sx, left, rng)
     return _photograph(bg, text, boxes, rng)
 
@@ -374,19 +432,28 @@ def _photograph(img: np.ndarray, text: str, boxes: list, rng: np.random.Generato
     return SynthPlate(decoded, text, tuple(new_boxes))
 
 
-def synth_plates(n: int, seed: int = 0, templates: list[np.ndarray] | None = None, eu_share: float = 0.0):
+def synth_plates(n: int, seed: int = 0, templates: list[np.ndarray] | None = None, eu_share: float = 0.0,
+                 south_share: float = 0.0):
     """Yield ``n`` plates drawn from ``seed`` (see `synth_plate`), a share ``eu_share``
-    of them European."""
+    of them European and a share ``south_share`` South American (half Argentine
+    white-on-black, half Mercosur), the rest US."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    if not 0.0 <= eu_share <= 1.0:
-        raise ValueError(f"eu_share must be in [0, 1], got {eu_share}")
+    for name, v in (("eu_share", eu_share), ("south_share", south_share)):
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {v}")
+    if eu_share + south_share > 1.0:
+        raise ValueError(f"eu_share + south_share must be at most 1, got {eu_share + south_share}")
     rng = np.random.default_rng(seed)
     fonts = plate_fonts()
     for _ in range(n):
-        # Drawn only when asked for, so that US-only runs keep their random stream.
-        eu = eu_share > 0 and rng.random() < eu_share
-        yield synth_plate(rng, templates, fonts, style="eu" if eu else "us")
+        # Drawn only when asked for, so that earlier runs keep their random stream.
+        style = "us"
+        if eu_share > 0 and rng.random() < eu_share:
+            style = "eu"
+        elif south_share > 0 and rng.random() < south_share / max(1e-9, 1.0 - eu_share):
+            style = "ar" if rng.random() < 0.5 else "mercosur"
+        yield synth_plate(rng, templates, fonts, style=style)
 
 
 def contact_sheet(plates: list[SynthPlate], cols: int = 6, width: int = 250) -> np.ndarray:
