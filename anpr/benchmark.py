@@ -345,7 +345,7 @@ def run_benchmark(
     }
     conf = [c for r in rows for c, _ in r["readings"]]
     exact = [e for r in rows for _, e in r["readings"]]
-    summary["risk_coverage"] = risk_coverage(conf, exact, labelled=len(rows))
+    summary["risk_coverage"] = risk_coverage(conf, exact, labelled=len(rows), thresholds=_risk_thresholds())
     summary["reliability"] = reliability(conf, exact)
     if out_dir is not None:
         _write_reports(Path(out_dir), rows, summary, load_image)
@@ -446,6 +446,18 @@ def format_summary(summary: dict) -> str:
 
 RISK_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 """Confidence thresholds of the risk-coverage table (`risk_coverage`)."""
+
+
+def _risk_thresholds() -> list[float]:
+    """`RISK_THRESHOLDS` and the shipped calibration's threshold for 99% exact."""
+    from .calibrate import load_calibration
+    from .errors import ModelError
+
+    try:
+        t99 = load_calibration().threshold_99
+    except ModelError:
+        t99 = None
+    return sorted(set(RISK_THRESHOLDS) | ({round(t99, 3)} if t99 is not None else set()))
 
 
 def risk_coverage(confidence: Sequence[float] | np.ndarray, exact: Sequence[bool] | np.ndarray,
@@ -552,7 +564,8 @@ def format_risk_coverage(rows: list[dict], ece: float | None = None) -> str:
     for r in rows:
         read = f"{r['plates_read']:>12.1%}" if "plates_read" in r else ""
         exact = f"{r['exact']:>8.1%}" if r["n_kept"] else f"{'-':>8}"
-        lines.append(f"{r['threshold']:<13.2f} {r['kept']:>7.1%} {exact} {read}")
+        t = r["threshold"]
+        lines.append(f"{f'{t:.2f}' if round(t, 2) == t else f'{t:.3f}':<13} {r['kept']:>7.1%} {exact} {read}")
     if ece is not None:
         lines.append(f"expected calibration error {ece:.3f}")
     return "\n".join(lines)
