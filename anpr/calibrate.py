@@ -15,13 +15,14 @@ labelled folders (whole photos and plate crops, each folder weighed alike) and w
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .linear import LinearModel
 
 MODEL_NAME = "calibration.json"
 
@@ -84,7 +85,7 @@ def features(text: str, score: float, plate_p: float | None, char_probs: Sequenc
     ], np.float64)
 
 
-class Calibration:
+class Calibration(LinearModel):
     """A logistic model over `FEATURES`: the probability that a reading is exactly right.
 
     Parameters
@@ -102,31 +103,12 @@ class Calibration:
     0.9
     """
 
-    def __init__(self, weights: Sequence[float] | np.ndarray, bias: float = 0.0, info: dict | None = None):
-        w = np.asarray(weights, np.float64)
-        if w.shape != (len(FEATURES),):
-            raise ValueError(f"need {len(FEATURES)} weights (anpr.calibrate.FEATURES), got shape {w.shape}")
-        self.weights, self.bias, self.info = w, float(bias), dict(info or {})
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Calibration:
-        """Load a calibration written by ``anpr train-calibration``."""
-        from .errors import ModelError
-
-        path = Path(path)
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-            if list(info["features"]) != list(FEATURES):
-                raise ValueError(f"its features {info['features']} are not anpr.calibrate.FEATURES")
-            return cls(info["weights"], info["bias"], info)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"{path}: not a usable calibration ({exc}); reinstall anpr or run "
-                             "`git checkout models/` to get the shipped one back") from None
+    FEATURES = FEATURES
+    KIND = "calibration"
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Probability of each row of features (`features`) being exactly right."""
-        z = np.asarray(x, np.float64).reshape(-1, len(FEATURES)) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.scores(x), -40.0, 40.0)))
 
     def probability(self, x: np.ndarray) -> float:
         """Probability that the reading with features ``x`` is exactly right."""
@@ -138,9 +120,6 @@ class Calibration:
         when the file does not say)."""
         t = self.info.get("threshold_99")
         return None if t is None else float(t)
-
-    def __repr__(self) -> str:
-        return f"Calibration({self.info.get('date', 'unsaved')!r})"
 
 
 def default_calibration_path() -> Path:

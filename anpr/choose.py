@@ -12,13 +12,14 @@ the best score is kept. Its weights ship in ``models/chooser.json``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .linear import LinearModel
 
 MODEL_NAME = "chooser.json"
 
@@ -89,7 +90,7 @@ def features(
     return np.asarray(rows, np.float64)
 
 
-class Chooser:
+class Chooser(LinearModel):
     """A linear score over `FEATURES`; the best-scoring hypothesis is kept.
 
     Parameters
@@ -106,37 +107,13 @@ class Chooser:
     1
     """
 
-    def __init__(self, weights: Sequence[float] | np.ndarray, bias: float = 0.0, info: dict | None = None):
-        w = np.asarray(weights, np.float64)
-        if w.shape != (len(FEATURES),):
-            raise ValueError(f"need {len(FEATURES)} weights (anpr.choose.FEATURES), got shape {w.shape}")
-        self.weights, self.bias, self.info = w, float(bias), dict(info or {})
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Chooser:
-        """Load a chooser written by ``anpr train-chooser``."""
-        from .errors import ModelError
-
-        path = Path(path)
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-            if list(info["features"]) != list(FEATURES):
-                raise ValueError(f"its features {info['features']} are not anpr.choose.FEATURES")
-            return cls(info["weights"], info["bias"], info)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"{path}: not a usable chooser ({exc}); reinstall anpr or run "
-                             "`git checkout models/` to get the shipped one back") from None
-
-    def scores(self, x: np.ndarray) -> np.ndarray:
-        """Log-odds that each hypothesis (a row of `features`) reads the plate right."""
-        return np.asarray(x, np.float64) @ self.weights + self.bias
+    FEATURES = FEATURES
+    KIND = "chooser"
 
     def choose(self, x: np.ndarray) -> int:
-        """Index of the best hypothesis (the first of equal scores)."""
+        """Index of the best hypothesis (the first of equal scores): the highest log-odds
+        that it reads the plate right."""
         return int(np.argmax(self.scores(x)))
-
-    def __repr__(self) -> str:
-        return f"Chooser({self.info.get('date', 'unsaved')!r})"
 
 
 def default_chooser_path() -> Path:
