@@ -61,7 +61,8 @@ else:
     RZ.settle_layout = settle
     pickle.dump(records, open(args.cache, "wb"))
 
-grid = list(itertools.product((0.3, 1.0, 3.0, 10.0, 30.0, 100.0), (0.7, 1.0, 1.5), (2.0, 3.0, 5.0), (0.0, 1.0, 3.0, 10.0)))
+grid = list(itertools.product((0.3, 1.0, 3.0, 10.0, 30.0, 100.0), (0.7, 1.0, 1.5), (2.0, 3.0, 5.0),
+                             (0.0, 1.0, 3.0, 10.0)))
 right = np.zeros((len(grid), len(records)), bool)
 for g, (smoothing, evidence, margin, patterns) in enumerate(grid):
     D.LAYOUT_SMOOTHING, D.LAYOUT_EVIDENCE, D.LAYOUT_MARGIN, D.PATTERN_WEIGHT = smoothing, evidence, margin, patterns
