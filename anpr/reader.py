@@ -449,7 +449,8 @@ class PlateReader:
 
     def readings(self, image: ImageSource, *, debug: dict | None = None) -> list[Plate]:
         """Every reading `read` weighs, before any is kept or dropped: overlapping
-        ones, weak ones and pieces of plates included (for choosing thresholds)."""
+        ones, weak ones and pieces of plates included (for choosing thresholds). Their
+        ``confidence`` is the reading's score; `report` calibrates the ones it keeps."""
         from . import localize as L
         from .images import load_image
 
