@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .decode import available_regions, edit_distance, merge_o0
+from .decode import available_regions, edit_distance, edit_table, merge_o0
 
 DETECT_IOU = 0.4
 """Overlap above which a returned plate is the labelled one."""
@@ -75,20 +75,16 @@ def end_errors(read: str, label: str) -> tuple[int, int]:
     if not a or not b:
         return 0, 0
     n, m = len(a), len(b)
-    d = np.zeros((n + 1, m + 1), np.int32)
-    d[:, 0], d[0, :] = np.arange(n + 1), np.arange(m + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (a[i - 1] != b[j - 1]))
+    d = edit_table(a, b)
     # One least-edit alignment, matches preferred; the matched pairs (i, j) in order.
     i, j, pairs = n, m, []
     while i and j:
-        if a[i - 1] == b[j - 1] and d[i, j] == d[i - 1, j - 1]:
+        if a[i - 1] == b[j - 1] and d[i][j] == d[i - 1][j - 1]:
             pairs.append((i - 1, j - 1))
             i, j = i - 1, j - 1
-        elif d[i, j] == d[i - 1, j - 1] + 1:
+        elif d[i][j] == d[i - 1][j - 1] + 1:
             i, j = i - 1, j - 1
-        elif d[i, j] == d[i - 1, j] + 1:
+        elif d[i][j] == d[i - 1][j] + 1:
             i -= 1
         else:
             j -= 1
@@ -181,32 +177,34 @@ def score_scene(plates: list, label_box: Sequence[int], label: str) -> dict:
     match = next((p for p in plates if box_matches(p.box, label_box)), None)
     n_match = sum(box_matches(p.box, label_box) for p in plates)
     text = match.text if match is not None else ""
+    exact = bool(text) and merge_o0(text) == merge_o0(label)
     return {
         "detected": match is not None,
         "read": text,
         "confidence": float(match.confidence) if match is not None else 0.0,
         "exact_strict": text == label,
-        "exact": bool(text) and merge_o0(text) == merge_o0(label),
+        "exact": exact,
         "char_acc": char_accuracy(text, label),
         "false_plates": len(plates) - n_match,
         "box": list(match.box) if match is not None else None,
-        "readings": [(float(p.confidence), p is match and merge_o0(text) == merge_o0(label)) for p in plates],
+        "readings": [(float(p.confidence), p is match and exact) for p in plates],
         **_ends(text, label),
     }
 
 
 def score_crop(plates: list, label: str) -> dict:
     text = plates[0].text if plates else ""
+    exact = bool(text) and merge_o0(text) == merge_o0(label)
     return {
         "detected": bool(plates),
         "read": text,
         "confidence": float(plates[0].confidence) if plates else 0.0,
         "exact_strict": text == label,
-        "exact": bool(text) and merge_o0(text) == merge_o0(label),
+        "exact": exact,
         "char_acc": char_accuracy(text, label),
         "false_plates": 0,
         "box": None,
-        "readings": [(float(p.confidence), merge_o0(p.text) == merge_o0(label)) for p in plates[:1]],
+        "readings": [(float(plates[0].confidence), exact)] if plates else [],
         **_ends(text, label),
     }
 

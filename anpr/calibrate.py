@@ -88,13 +88,7 @@ def features(text: str, score: float, plate_p: float | None, char_probs: Sequenc
 class Calibration(LinearModel):
     """A logistic model over `FEATURES`: the probability that a reading is exactly right.
 
-    Parameters
-    ----------
-    weights : sequence of float
-        One weight per feature, in `FEATURES` order.
-    bias : float
-    info : dict, optional
-        What the model file says of its fitting (``threshold_99`` among it).
+    Weights, bias and the file's ``info`` as `anpr.linear.LinearModel` holds them.
 
     Examples
     --------

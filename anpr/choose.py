@@ -93,13 +93,7 @@ def features(
 class Chooser(LinearModel):
     """A linear score over `FEATURES`; the best-scoring hypothesis is kept.
 
-    Parameters
-    ----------
-    weights : sequence of float
-        One weight per feature, in `FEATURES` order.
-    bias : float
-    info : dict, optional
-        What the model file says of its training.
+    Weights, bias and the file's ``info`` as `anpr.linear.LinearModel` holds them.
 
     Examples
     --------

@@ -27,6 +27,7 @@ stands for itself.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -459,14 +460,8 @@ def _format_layouts(region: str) -> frozenset[str]:
     out: set[str] = set()
     for mask in load_region(region).masks:
         kinds = [("N" if m[digit].any() else "") + ("L" if m[~digit].any() else "") for m in mask]
-        out |= {"".join(t) for t in _product(kinds)}
+        out |= {"".join(t) for t in itertools.product(*kinds)}
     return frozenset(out)
-
-
-def _product(kinds: list[str]) -> list[tuple[str, ...]]:
-    import itertools
-
-    return list(itertools.product(*kinds))
 
 
 @lru_cache(maxsize=4096)
@@ -629,16 +624,27 @@ def format_of(text: str, region: str | None = None) -> tuple[str, str] | None:
     return None if best is None else (best[1], best[2])
 
 
+def edit_table(a: str, b: str) -> list[list[int]]:
+    """The Levenshtein table of ``a`` against ``b``: entry ``[i][j]`` is the distance
+    between ``a[:i]`` and ``b[:j]`` (for `edit_distance`, and for alignments read back
+    from it, `anpr.benchmark.end_errors`).
+
+    >>> edit_table("AB", "B")
+    [[0, 1], [1, 1], [2, 1]]
+    """
+    table = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        prev, cur = table[-1], [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        table.append(cur)
+    return table
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance.
 
     >>> edit_distance("7ABC123", "7A8C123"), edit_distance("ABC", "ABCD"), edit_distance("", "AB")
     (1, 1, 2)
     """
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    return edit_table(a, b)[-1][-1]

@@ -79,7 +79,7 @@ def collect(folder: Path, region: str | None, part: str = "fit",
             progress: Callable[[int], None] | None = None) -> Readings:
     """The reported readings of ``folder``'s ``part``, read for ``region``."""
     from ..benchmark import box_matches, label_box, load_labels
-    from ..calibrate import features
+    from ..calibrate import FEATURES, features
     from ..decode import merge_o0
     from ..reader import PlateReader
     from ..split import group_key
@@ -102,8 +102,6 @@ def collect(folder: Path, region: str | None, part: str = "fit",
             gs.append(group_key(r["image"], r["plate"]))
         if progress is not None:
             progress(1)
-    from ..calibrate import FEATURES
-
     x = np.asarray(xs, np.float64).reshape(-1, len(FEATURES))
     return Readings(f"{folder}" + (f":{region}" if region else ""), x, np.asarray(ys, bool), tuple(gs), len(rows))
 

@@ -32,7 +32,7 @@ def train_calibration(sources, out):
 def _run(sources, out: Path) -> None:
     import numpy as np
 
-    from ..benchmark import reliability, risk_coverage
+    from ..benchmark import load_labels, reliability, risk_coverage
     from ..calibrate import FEATURES, MODEL_NAME
     from .calibration import (
         C_GRID,
@@ -41,6 +41,7 @@ def _run(sources, out: Path) -> None:
         cross_validate,
         fit,
         folder_weights,
+        is_crop_folder,
         log_loss,
         parse_source,
         threshold_for,
@@ -54,9 +55,6 @@ def _run(sources, out: Path) -> None:
             raise ValueError(f"{folder}: no labels.csv")
     sets = []
     for folder, region in specs:
-        from ..benchmark import load_labels
-        from .calibration import is_crop_folder
-
         n = len(load_labels(folder, is_crop_folder(folder), "fit"))
         label = f"reading {folder}" + (f" for {region}" if region else "")
         with click.progressbar(length=n, label=label, file=sys.stderr) as bar:
@@ -65,9 +63,10 @@ def _run(sources, out: Path) -> None:
     y = np.concatenate([s.exact for s in sets])
     w = folder_weights(sets)
     groups = [g for s in sets for g in s.groups]
-    losses = {c: log_loss(cross_validate(x, y, w, groups, c), y, w) for c in C_GRID}
+    held_out = {c: cross_validate(x, y, w, groups, c) for c in C_GRID}
+    losses = {c: log_loss(p, y, w) for c, p in held_out.items()}
     c = min(C_GRID, key=lambda k: losses[k])
-    p = cross_validate(x, y, w, groups, c)
+    p = held_out[c]
     t99 = threshold_for(p, y, w, TARGET)
     weights, bias = fit(x, y, w, c)
     rows, start = [], 0
