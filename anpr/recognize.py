@@ -547,6 +547,17 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
         raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
     strict = region is not None and load_region(region).strict  # validates the region before any work
     a, scale = _scaled_down(a)
+    found = _candidates(a, classifier, region, glyphs, strict)
+    if found is None:
+        return None
+    cands, readings = found
+    return _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
+
+
+def _candidates(a: np.ndarray, classifier: ProbaClassifier, region: str | None, glyphs: GlyphModel | None,
+                strict: bool) -> tuple[list[Candidate], BoxReadings] | None:
+    """Stages 1-4 on a plate already scaled down: every reading weighed, with the
+    classified boxes; None when nothing reads as a plate's text."""
     segs = _segmentations(a, glyphs)
     if not segs:
         return None
@@ -554,5 +565,29 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
     cands, frames, pictures = _all_readings(segs, readings, region, strict)
     if not cands:
         return None
-    cands = _penalise_missing(cands, readings, frames, pictures)
-    return _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
+    return _penalise_missing(cands, readings, frames, pictures), readings
+
+
+def plate_readings(plate: GrayImage, classifier: ProbaClassifier, region: str | None = None,
+                   glyphs: GlyphModel | None = None) -> list[tuple[str, list[Box]]]:
+    """Every reading `recognize_plate` weighs for a plate, before one is chosen: its text
+    (look-alikes not yet settled by the layouts) and its glyph boxes in the coordinates
+    of the plate passed in, in the order the hypotheses are made.
+
+    For studies and for labelling real plates (``anpr train-glyphs --scenes``): the
+    reading that spells a plate's label gives that plate's glyph boxes.
+
+    Examples
+    --------
+    >>> plate_readings(np.full((40, 120), 255, np.uint8), lambda crops: None)
+    []
+    """
+    a: np.ndarray = np.asarray(plate)
+    if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
+        raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
+    strict = region is not None and load_region(region).strict
+    a, scale = _scaled_down(a)
+    found = _candidates(a, classifier, region, glyphs, strict)
+    if found is None:
+        return []
+    return [(c.decoded.text, [_unscaled(c.segmentation.boxes[k], scale) for k in c.decoded.keep]) for c in found[0]]

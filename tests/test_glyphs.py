@@ -75,13 +75,23 @@ def test_train_glyphs_end_to_end(tmp_path):
     plates = tmp_path / "plates"
     r = CliRunner().invoke(main, ["synth-plates", "--out", str(plates), "-n", "80", "--seed", "5", "--sheet-size", "0"])
     assert r.exit_code == 0, r.output
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).resolve().parents[1] / "samples" / "eu-test_021.jpg", scenes / "car.jpg")
+    (scenes / "labels.csv").write_text("image,x,y,w,h,plate\ncar.jpg,150,225,150,45,RK855AP\n")
     out = tmp_path / "model"
     r = CliRunner().invoke(main, ["train-glyphs", str(plates), "--out", str(out), "--synthetic", "60",
-                                  "--epochs", "1", "--seeds", "1"])
+                                  "--scenes", str(scenes), "--epochs", "1", "--seeds", "1"])
     assert r.exit_code == 0, r.output
     info = json.loads((out / "glyphs.json").read_text())
     assert info["onnx_parity_max_abs"] < 1e-4 and 0.2 <= info["threshold"] <= 0.8
-    assert (out / "GLYPHS.md").read_text().startswith("# Glyph finder")
+    assert info["examples"]["real"]["plates/scenes/reader"]["photos_labelled"] == 1
+    assert "--scenes" in info["command"] and info["reader_sources"] == ["plates/scenes"]
+    card = (out / "GLYPHS.md").read_text()
+    assert card.startswith("# Glyph finder") and "as the reader crops them" in card
     GlyphFinder(out / "glyphs.onnx").find(np.zeros((40, 100, 3), np.uint8))
 
 
@@ -93,3 +103,36 @@ def test_reader_takes_a_glyph_finder_or_none():
         PlateReader(glyphs=123)
     if default_glyphs_path().is_file():
         assert isinstance(PlateReader().glyphs, GlyphFinder)
+
+
+def test_reader_crops_label_the_readers_own_crops(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from anpr.reader import PlateReader
+    from anpr.train.glyphs import GlyphSet, add_reader_crops, reader_crops
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "eu-test_021.jpg"
+    shutil.copy(sample, tmp_path / "car.jpg")
+    reader = PlateReader()
+    (tmp_path / "labels.csv").write_text("image,x,y,w,h,plate\ncar.jpg,150,225,150,45,RK855AP\n")
+    crops = list(reader_crops(tmp_path, reader, part=None))
+    assert crops
+    for path, crop, text, boxes in crops:
+        assert path.name == "car.jpg" and text == "RK855AP" and len(boxes) == 7 and crop.ndim == 2
+        xs = [b[0] for b in boxes]
+        assert xs == sorted(xs) and max(x + w for x, _, w, _ in boxes) <= crop.shape[1] + 3
+    # a label no hypothesis spells labels nothing
+    (tmp_path / "labels.csv").write_text("image,x,y,w,h,plate\ncar.jpg,150,225,150,45,ZZ999ZZ\n")
+    assert list(reader_crops(tmp_path, reader, part=None)) == []
+    # the fit part only, by default (this label is in the fit part)
+    from anpr.split import part_of
+
+    (tmp_path / "labels.csv").write_text("image,x,y,w,h,plate\ncar.jpg,150,225,150,45,RK855AP\n")
+    data = GlyphSet()
+    stats = add_reader_crops(data, tmp_path, reader, np.random.default_rng(0))
+    assert stats["photos_labelled"] == (1 if part_of("RK855AP") == "fit" else 0)
+    assert 1 <= len(data) <= 2 * stats["crops"] and set(data.sources) <= {f"plates/{tmp_path.name}/reader"}
+    with pytest.raises(ValueError, match="not a scene folder"):
+        (tmp_path / "labels.csv").write_text("image,plate\ncar.jpg,RK855AP\n")
+        list(reader_crops(tmp_path, reader, part=None))

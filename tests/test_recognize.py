@@ -146,3 +146,25 @@ def test_reads_the_letter_i_of_real_crops_without_region(data_dir, classifier):
         got = recognize_plate(img, classifier)
         hits += got is not None and _same(got.text, r["plate"])
     assert hits >= 7
+
+
+def test_plate_readings_are_every_hypothesis_with_boxes_in_input_coordinates():
+    from anpr.classify import CharClassifier
+    from anpr.recognize import plate_readings
+
+    img = cv2.resize(draw_plate("AB1234"), None, fx=3, fy=3)  # read downscaled, boxes scaled back
+    clf = CharClassifier()
+    reads = plate_readings(img, clf)
+    chosen = recognize_plate(img, clf, chooser=False)
+    assert reads and chosen is not None
+    for text, boxes in reads:
+        assert len(boxes) == len(text) >= 4
+        assert all(0 <= x and x + w <= img.shape[1] + 3 and 0 <= y and y + h <= img.shape[0] + 3
+                   for x, y, w, h in boxes)
+    # the reading recognize_plate keeps is one of them, its boxes the same
+    texts = [t for t, _ in reads]
+    assert chosen.text in texts
+    assert [b for _, _, b in chosen.chars] == reads[texts.index(chosen.text)][1]
+    assert plate_readings(np.full((40, 120), 255, np.uint8), clf) == []
+    with pytest.raises(ValueError, match="at least 4x4"):
+        plate_readings(np.zeros((2, 50), np.uint8), clf)

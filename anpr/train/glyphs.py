@@ -94,6 +94,60 @@ def add_real(data: GlyphSet, folder: Path, rng: np.random.Generator, progress=No
     return stats
 
 
+def reader_crops(folder: str | Path, reader, part: str | None = "fit", progress=None):
+    """``(path, crop, text, boxes)``: the plates of a scene folder as the reader itself
+    crops them, boxed by its own reading.
+
+    Each labelled photo of ``part`` is read (`anpr.reader.PlateReader.readings`); every
+    rectified crop it reads in which one of the hypotheses spells the label (O and 0
+    alike; `anpr.recognize.plate_readings`) gives that crop with that hypothesis' glyph
+    boxes; ``progress`` is called with 1 after each photo. Unlike `add_real`'s labels,
+    these are the reader's true inputs -- candidate rows with their margins, wider
+    re-reads with the frame in view -- and include plates the connected-component
+    segmenter alone cuts wrong (a glyph touching the frame, one split in two) when
+    another hypothesis reads them right.
+    """
+    from ..decode import merge_o0
+    from ..recognize import plate_readings
+    from .datasets import _plate_rows
+
+    for path, text, box in _plate_rows(folder, part):
+        if box is None:
+            raise ValueError(f"{folder}: not a scene folder (labels.csv needs image,x,y,w,h,plate)")
+        if progress:
+            progress(1)
+        if not text:
+            continue
+        debug: dict = {}
+        try:
+            reader.readings(path, debug=debug)
+        except ValueError:
+            continue  # an unreadable photo labels nothing
+        for key, crop in debug.items():
+            if not key.startswith("3-plate-"):
+                continue
+            for read, boxes in plate_readings(crop, reader.classifier, reader.region, reader.glyphs):
+                if merge_o0(read) == merge_o0(text):
+                    yield path, crop, text, boxes
+                    break
+
+
+def add_reader_crops(data: GlyphSet, folder: Path, reader, rng: np.random.Generator, progress=None) -> dict:
+    """The fit part of a scene folder labelled by `reader_crops`, each crop in `JITTERS`
+    copies; returns counts (photos read, crops kept)."""
+    photos: set = set()
+    crops = 0
+    source = plate_source(folder) + "/reader"
+    for path, crop, text, boxes in reader_crops(folder, reader, progress=progress):
+        photos.add(path)
+        crops += 1
+        for _ in range(JITTERS):
+            j = jitter(crop, boxes, rng)
+            if j is not None:
+                data.add(j[0], j[1], f"real:{text}", source)
+    return {"photos_labelled": len(photos), "crops": crops}
+
+
 def add_synthetic(data: GlyphSet, n: int, seed: int, templates, progress=None, eu_share: float = 0.3,
                   south_share: float = 0.0) -> None:
     from .plates import synth_plates

@@ -26,27 +26,30 @@ from ..errors import AnprError, MissingExtraError
               help="Share of the synthetic plates drawn European.")
 @click.option("--south-share", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Share of the synthetic plates drawn Argentine (white on black, framed) or Mercosur.")
+@click.option("--scenes", "scenes", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Scene folder (image,x,y,w,h,plate) whose fit photos are labelled by the reader itself: each "
+                   "crop it reads where a hypothesis spells the label, with that hypothesis' boxes (repeatable).")
 @click.option("--epochs", default=15, show_default=True, type=click.IntRange(min=1))
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1))
-def train_glyphs(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds):
+def train_glyphs(folders, out, templates, synthetic, eu_share, south_share, scenes, epochs, seeds):
     """Train the glyph finder on plate FOLDERS (labels.csv: image,plate) or scene folders
-    (image,x,y,w,h,plate), fit part only, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md
-    into --out."""
+    (image,x,y,w,h,plate), fit part only, the scene folders of --scenes as the reader crops
+    them, and synthetic plates; writes glyphs.onnx, glyphs.json and GLYPHS.md into --out."""
     try:
         from .cli import library_versions, quiet_tensorflow
 
         quiet_tensorflow()
-        _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds, library_versions)
+        _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds, library_versions, scenes)
     except (MissingExtraError, AnprError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds, versions):
+def _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seeds, versions, scenes=()):
     from ..classify import open_onnx
     from ..glyphs import MODEL_NAME
     from .datasets import plate_source, read_plate_labels, segmented_plates
     from .export import export_onnx
-    from .glyphs import GlyphSet, add_real, add_synthetic, choose_threshold, evaluate, fit, is_val
+    from .glyphs import GlyphSet, add_reader_crops, add_real, add_synthetic, choose_threshold, evaluate, fit, is_val
     from .plates import load_templates
 
     t_start = time.perf_counter()
@@ -54,6 +57,7 @@ def _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seed
                        + (["--templates", str(templates)] if templates else [])
                        + ["--synthetic", str(synthetic), "--eu-share", str(eu_share)]
                        + (["--south-share", str(south_share)] if south_share else [])
+                       + [a for f in scenes for a in ("--scenes", str(f))]
                        + ["--epochs", str(epochs),
                           "--seeds", str(seeds)])
     rng = np.random.default_rng(0)
@@ -62,6 +66,14 @@ def _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seed
         n = len(read_plate_labels(folder, part="fit"))
         with click.progressbar(length=n, label=f"labelling {folder}", file=sys.stderr) as bar:
             stats[plate_source(folder)] = add_real(data, folder, rng, bar.update)
+    if scenes:
+        from ..reader import PlateReader
+
+        reader = PlateReader()  # the shipped models label: the crops they read, the boxes that read right
+        for folder in scenes:
+            n = len(read_plate_labels(folder, part="fit"))
+            with click.progressbar(length=n, label=f"reading {folder}", file=sys.stderr) as bar:
+                stats[plate_source(folder) + "/reader"] = add_reader_crops(data, folder, reader, rng, bar.update)
     if synthetic:
         with click.progressbar(length=synthetic, label="drawing synthetic plates", file=sys.stderr) as bar:
             add_synthetic(data, synthetic, 0, load_templates(templates), bar.update, eu_share, south_share)
@@ -118,6 +130,7 @@ def _run(folders, out, templates, synthetic, eu_share, south_share, epochs, seed
         "versions": versions(),
         "examples": {"train": len(tr), "validation": len(va), "synthetic_plates": synthetic, "real": stats},
         "real_sources": [plate_source(f) for f in folders],
+        "reader_sources": [plate_source(f) for f in scenes],
         "seeds": [{k: v for k, v in r.items() if k != "model"} for r in runs],
         "chosen_seed": best["seed"],
         "onnx_parity_max_abs": diff,
@@ -150,7 +163,10 @@ def _card(info: dict) -> str:
         f"({', '.join(f'`{s}`' for s in info['real_sources'])}: OpenALPR benchmarks, AGPL-3.0; scene plates "
         "cut out at their labelled boxes), labelled automatically with the "
         "connected-component segmenter's boxes where it found exactly as many glyphs as the label has, "
-        "each in 2 copies cut with different margins.",
+        "each in 2 copies cut with different margins."
+        + (f" The scene folders {', '.join(f'`{s}`' for s in info['reader_sources'])} (fit photos) as the reader "
+           "crops them: every crop the shipped models read where a hypothesis spells the label, boxed by that "
+           "hypothesis (`anpr.train.glyphs.reader_crops`), 2 copies each." if info.get("reader_sources") else ""),
         f"- examples: {info['examples']['train']} training, {info['examples']['validation']} validation "
         f"(real plates held out by a hash of the plate text); real plates: {info['examples']['real']}",
         "- seeds: " + "; ".join(
