@@ -542,16 +542,23 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
     PlateText or None
         None when nothing that looks like a plate's text is found.
     """
-    a: np.ndarray = np.asarray(plate)
-    if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
-        raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
-    strict = region is not None and load_region(region).strict  # validates the region before any work
-    a, scale = _scaled_down(a)
+    a, scale, strict = _prepared(plate, region)
     found = _candidates(a, classifier, region, glyphs, strict)
     if found is None:
         return None
     cands, readings = found
     return _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
+
+
+def _prepared(plate: GrayImage, region: str | None) -> tuple[np.ndarray, float, bool]:
+    """The plate validated and scaled down (`_scaled_down`), and whether ``region`` is
+    strict; a bad plate or region is a ``ValueError`` before any work."""
+    a: np.ndarray = np.asarray(plate)
+    if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
+        raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
+    strict = region is not None and load_region(region).strict
+    a, scale = _scaled_down(a)
+    return a, scale, strict
 
 
 def _candidates(a: np.ndarray, classifier: ProbaClassifier, region: str | None, glyphs: GlyphModel | None,
@@ -582,11 +589,7 @@ def plate_readings(plate: GrayImage, classifier: ProbaClassifier, region: str | 
     >>> plate_readings(np.full((40, 120), 255, np.uint8), lambda crops: None)
     []
     """
-    a: np.ndarray = np.asarray(plate)
-    if a.ndim not in (2, 3) or a.shape[0] < 4 or a.shape[1] < 4:
-        raise ValueError(f"plate must be a 2-D or 3-D image of at least 4x4 pixels, got shape {a.shape}")
-    strict = region is not None and load_region(region).strict
-    a, scale = _scaled_down(a)
+    a, scale, strict = _prepared(plate, region)
     found = _candidates(a, classifier, region, glyphs, strict)
     if found is None:
         return []

@@ -111,8 +111,13 @@ def collect(d: Path) -> None:
                     have.add(tuple(c.decoded.keep))
         return out, frames2, pictures
 
+    def with_crop(*a, **k):
+        h = hyps(*a, **k)
+        h.img = last["img"]  # the crop these hypotheses read
+        return h
+
     rz.recognize_plate = spy
-    ch.Hypotheses = lambda *a, **k: (h := hyps(*a, **k), setattr(h, "img", last["img"]))[0]
+    ch.Hypotheses = with_crop
     for mode in ("plain", "trim"):
         rz._hypothesis_readings = trimmed if mode == "trim" else hyp
         rows = []

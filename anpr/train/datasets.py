@@ -194,11 +194,14 @@ keep a thin border that the segmenter expects."""
 def read_plate_labels(folder: str | Path, part: str | None = None) -> list[tuple[Path, str]]:
     """``(image path, text)`` pairs from ``folder/labels.csv`` (``image,plate,...``), of
     the `anpr.split` ``part`` only when given."""
-    return [(path, text) for path, text, _ in _plate_rows(folder, part)]
+    return [(path, text) for path, text, _ in plate_rows(folder, part)]
 
 
-def _plate_rows(folder: str | Path,
-                part: str | None = None) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
+def plate_rows(folder: str | Path,
+               part: str | None = None) -> list[tuple[Path, str, tuple[int, int, int, int] | None]]:
+    """``(image path, text, box)`` of every row of ``folder/labels.csv`` (of the `anpr.split`
+    ``part`` only when given): ``box`` is the labelled ``(x, y, w, h)`` of a scene folder's
+    plate, None for a plate-crop folder."""
     from ..split import part_of
 
     folder = Path(folder)
@@ -231,7 +234,7 @@ def labelled_plates(folder: str | Path, part: str | None = None) -> Iterator[tup
     """
     import cv2
 
-    for path, text, box in _plate_rows(folder, part):
+    for path, text, box in plate_rows(folder, part):
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
             continue

@@ -109,9 +109,9 @@ def reader_crops(folder: str | Path, reader, part: str | None = "fit", progress=
     """
     from ..decode import merge_o0
     from ..recognize import plate_readings
-    from .datasets import _plate_rows
+    from .datasets import plate_rows
 
-    for path, text, box in _plate_rows(folder, part):
+    for path, text, box in plate_rows(folder, part):
         if box is None:
             raise ValueError(f"{folder}: not a scene folder (labels.csv needs image,x,y,w,h,plate)")
         if progress:
