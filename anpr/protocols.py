@@ -48,6 +48,13 @@ class GlyphModel(Protocol):
     def find(self, plate: np.ndarray) -> tuple[list[Box], np.ndarray]: ...
 
 
+class WholePlateReader(Protocol):
+    """A whole-plate reader: per-step log-probabilities ``(N, steps, classes)`` of ``N``
+    plate crops (CTC, blank first; `anpr.plate_ocr.PlateOCR`)."""
+
+    def log_probs(self, crops: list[np.ndarray]) -> np.ndarray: ...
+
+
 class PlateVerifier(Protocol):
     """A plate verifier: the probability that each candidate is a plate, and the
     thresholds chosen with it (``info``: ``min_confidence``, ``report_min``...)."""

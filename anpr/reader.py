@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from .geometry import overlaps_smaller
-from .protocols import Box, GlyphModel, GrayImage, ImageSource, PlateVerifier, Point, ProbaClassifier
+from .protocols import Box, GlyphModel, GrayImage, ImageSource, PlateVerifier, Point, ProbaClassifier, WholePlateReader
 
 if TYPE_CHECKING:
     from .calibrate import Calibration
@@ -282,6 +282,12 @@ def _load_glyphs(glyphs: str | Path | GlyphModel | Literal[False] | None) -> Gly
     return _load_optional(glyphs, "glyphs", "GlyphFinder", "find", load_glyph_finder, default_glyphs_path)
 
 
+def _load_ocr(ocr: str | Path | WholePlateReader | Literal[False] | None) -> WholePlateReader | None:
+    from .plate_ocr import default_ocr_path, load_plate_ocr
+
+    return _load_optional(ocr, "ocr", "PlateOCR", "log_probs", load_plate_ocr, default_ocr_path)
+
+
 def _load_platemap(platemap: str | Path | PlateMap | Literal[False] | None) -> PlateMap | None:
     from .platemap import default_platemap_path, load_platemap
 
@@ -350,6 +356,10 @@ class PlateReader:
         that its text is exactly right: None for the shipped one, a path to a
         ``calibration.json``, a loaded `~anpr.calibrate.Calibration`, or False to
         report the reading's score as its confidence.
+    ocr : None, False, str, Path or anpr.plate_ocr.PlateOCR
+        The whole-plate reader, asked first for each plate (`anpr.read_whole`): None for
+        the shipped one (when it ships), a path to an ONNX model, a loaded
+        `~anpr.plate_ocr.PlateOCR`, or False to segment every plate.
 
     Notes
     -----
@@ -370,6 +380,7 @@ class PlateReader:
         glyphs: str | Path | GlyphModel | Literal[False] | None = None,
         platemap: str | Path | PlateMap | Literal[False] | None = None,
         calibration: str | Path | Calibration | Literal[False] | None = None,
+        ocr: str | Path | WholePlateReader | Literal[False] | None = None,
     ):
         from .decode import load_region
 
@@ -383,6 +394,7 @@ class PlateReader:
         self.classifier = _load_classifier(model)
         self.verifier = _load_verifier(verifier)
         self.glyphs = _load_glyphs(glyphs)
+        self.ocr = _load_ocr(ocr)
         self.platemap = _load_platemap(platemap)
         self.calibration = _load_calibration(calibration)
         # The shipped chooser is read here too: a broken chooser.json fails the reader's
@@ -543,7 +555,7 @@ class PlateReader:
         h, w = img.shape[:2]
         if h < 4 or w < 4:
             return []
-        pt = recognize_plate(img, self.classifier, self.region, self.glyphs, self.chooser)
+        pt = recognize_plate(img, self.classifier, self.region, self.glyphs, self.chooser, ocr=self.ocr)
         if pt is None:
             return []
         chars = [Char(ch, p, (int(b[0]), int(b[1]), int(b[2]), int(b[3]))) for ch, p, b in pt.chars]
@@ -606,7 +618,7 @@ class PlateReader:
             return None
         if plate_img.shape[1] < 8:
             return None
-        pt = recognize_plate(plate_img, self.classifier, self.region, self.glyphs, self.chooser)
+        pt = recognize_plate(plate_img, self.classifier, self.region, self.glyphs, self.chooser, ocr=self.ocr)
         if debug is not None:
             debug[f"3-plate-{k}"] = plate_img
         if pt is None:

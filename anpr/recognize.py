@@ -37,7 +37,7 @@ from .geometry import box_iou_matrix, iou
 from .normalize import CLASSES
 from .numeric import median as _med
 from .plate_ends import END_DOUBT, glyph_sureness, joined, picture_between, picture_ends, tall_ends, trim_ends
-from .protocols import GlyphModel, GrayImage, ProbaClassifier, ReadingChooser
+from .protocols import GlyphModel, GrayImage, ProbaClassifier, ReadingChooser, WholePlateReader
 from .segment import Box, Segmentation, cut_chars, find_segmentations, score_boxes
 
 MIN_CHARS = 4
@@ -511,7 +511,7 @@ def _plate_text(c: Candidate, readings: BoxReadings, region: str | None, strict:
 
 def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str | None = None,
                     glyphs: GlyphModel | None = None, chooser: ReadingChooser | Literal[False] | None = None,
-                    trace: list | None = None) -> PlateText | None:
+                    trace: list | None = None, ocr: WholePlateReader | None = None) -> PlateText | None:
     """Read one cropped, rectified plate.
 
     Parameters
@@ -536,6 +536,9 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
     trace : list, optional
         Receives ``(texts, features)`` of the hypotheses weighed (`anpr.choose.features`;
         for ``anpr train-chooser``).
+    ocr : anpr.plate_ocr.PlateOCR, optional
+        The whole-plate reader: when it is sure of a reading (`anpr.read_whole`), that
+        reading is kept and the plate is not segmented.
 
     Returns
     -------
@@ -543,11 +546,25 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
         None when nothing that looks like a plate's text is found.
     """
     a, scale, strict = _prepared(plate, region)
+    if ocr is not None and trace is None:
+        from .read_whole import whole_reading
+
+        whole = whole_reading(a, ocr, classifier, region, strict, glyphs)
+        if whole is not None:
+            return _whole_plate_text(whole, a.shape[0], scale)
     found = _candidates(a, classifier, region, glyphs, strict)
     if found is None:
         return None
     cands, readings = found
     return _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
+
+
+def _whole_plate_text(whole: tuple, height: int, scale: float) -> PlateText:
+    """The `PlateText` of a reading kept whole (`anpr.read_whole.whole_reading`)."""
+    text, char_p, boxes, probs, pattern = whole
+    seg_score = score_boxes(boxes, height)
+    chars = [(ch, float(p), _unscaled(b, scale)) for ch, p, b in zip(text, char_p, boxes)]
+    return PlateText(text, plate_confidence(char_p, seg_score), chars, probs, seg_score, pattern, [len(text)])
 
 
 def _prepared(plate: GrayImage, region: str | None) -> tuple[np.ndarray, float, bool]:

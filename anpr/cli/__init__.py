@@ -25,6 +25,7 @@ COMMANDS = {
     "synth-plates": "anpr.train.plates_cli:synth_plates",
     "count-formats": "anpr.train.formats:count_formats",
     "train-glyphs": "anpr.train.glyphs_cli:train_glyphs",
+    "train-ocr": "anpr.train.ocr_cli:train_ocr",
     "train-chooser": "anpr.train.chooser_cli:train_chooser",
     "train-platemap": "anpr.train.platemap_cli:train_platemap",
     "train-calibration": "anpr.train.calibration_cli:train_calibration",
