@@ -98,6 +98,37 @@ def end_errors(read: str, label: str) -> tuple[int, int]:
     return dropped - both, added - both
 
 
+LOOKALIKE_PAIRS = ("I/1", "B/8", "O/0", "S/5", "Z/2", "D/0")
+"""Letter/digit look-alikes whose confusions `anpr benchmark --crop` counts (`confusions`)."""
+
+
+def confusions(read: str, label: str) -> list[str]:
+    """The `LOOKALIKE_PAIRS` confused between ``read`` and ``label`` (either way): the
+    substitutions of a least-edit alignment that swap the two characters of a pair.
+    O and 0 are told apart here (the exact figures fold them).
+
+    >>> confusions("8ANY976", "BANY976"), confusions("GO0G1E", "GOOGLE"), confusions("AB12", "AB12")
+    (['B/8'], ['O/0'], [])
+    """
+    a, b = read.upper(), label.upper()
+    if not a or not b:
+        return []
+    d = edit_table(a, b)
+    i, j, out = len(a), len(b), []
+    while i and j:
+        if a[i - 1] == b[j - 1] and d[i][j] == d[i - 1][j - 1]:
+            i, j = i - 1, j - 1
+        elif d[i][j] == d[i - 1][j - 1] + 1:
+            pair = {a[i - 1], b[j - 1]}
+            out += [p for p in LOOKALIKE_PAIRS if set(p.split("/")) == pair]
+            i, j = i - 1, j - 1
+        elif d[i][j] == d[i - 1][j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return out[::-1]
+
+
 def box_matches(box: Sequence[int], label_box: Sequence[int]) -> bool:
     """A found box matches a labelled one: IoU above `DETECT_IOU`, or its centre inside it."""
     from .geometry import iou
@@ -205,6 +236,7 @@ def score_crop(plates: list, label: str) -> dict:
         "false_plates": 0,
         "box": None,
         "readings": [(float(plates[0].confidence), exact)] if plates else [],
+        "confusions": confusions(text, label),
         **_ends(text, label),
     }
 
@@ -230,6 +262,8 @@ def summarize(rows: list[dict]) -> dict:
         "false_per_photo": mean("false_plates"),
         "end_dropped": int(sum(r.get("end_dropped", 0) for r in rows)),
         "end_added": int(sum(r.get("end_added", 0) for r in rows)),
+        **({"confusions": {p: sum(r.get("confusions", []).count(p) for r in rows) for p in LOOKALIKE_PAIRS}}
+           if any("confusions" in r for r in rows) else {}),
         "ms_median": float(np.median(ms)),
         "ms_p90": float(np.percentile(ms, 90)),
         "cpu_ms_median": float(np.median([r.get("cpu_ms", np.nan) for r in rows])),
@@ -431,6 +465,11 @@ def format_summary(summary: dict) -> str:
         lines.append(row(name, s))
     if len(summary["sets"]) > 1 and summary["total"].get("n"):
         lines.append(row("total", summary["total"]))
+    confused = {name: s["confusions"] for name, s in summary["sets"].items() if s.get("confusions")}
+    if confused:
+        lines += ["", "Look-alike confusions (characters read as their look-alike, either way; O/0 told apart):",
+                  f"{'set':<8} " + " ".join(f"{p:>5}" for p in LOOKALIKE_PAIRS)]
+        lines += [f"{name[:8]:<8} " + " ".join(f"{c[p]:>5}" for p in LOOKALIKE_PAIRS) for name, c in confused.items()]
     if summary.get("risk_coverage") and summary.get("reliability", {}).get("n"):
         lines += ["", "Readings kept by a confidence threshold (every reported reading; off the labelled",
                   "plate counts as wrong), and the labelled plates read exactly among them:",

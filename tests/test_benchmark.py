@@ -185,3 +185,16 @@ def test_benchmark_command_scores_scenes_and_boxes_folders_by_part(tmp_path, dat
     n_check = len(B.load_labels(data_dir / "scenes" / "eu", False, "check"))
     assert f"eu       {n_check:>5}" in r.output
     assert (tmp_path / "rep" / "read" / "results.csv").exists() and (tmp_path / "rep" / "detect" / "summary.json").exists()
+
+
+def test_lookalike_confusions_are_counted_per_set():
+    assert B.confusions("8ANY976", "BANY976") == ["B/8"]
+    assert B.confusions("CI110IS", "CY110KS") == []  # Y/I and K/I are no look-alike pair here
+    assert B.confusions("S0Z", "5O2") == ["S/5", "O/0", "Z/2"]
+    assert B.confusions("NA7506", "INA7506") == []  # a dropped end glyph is no confusion
+    rows = [dict(B.score_crop([], "AB12"), ms=1.0), dict(B.score_crop([Plate("A812", 0.9, (0, 0, 1, 1), [])], "AB12"),
+                                                          ms=1.0)]
+    s = B.summarize(rows)
+    assert s["confusions"]["B/8"] == 1 and sum(s["confusions"].values()) == 1
+    text = B.format_summary({"sets": {"us": s}, "total": s})
+    assert "Look-alike confusions" in text and "B/8" in text
