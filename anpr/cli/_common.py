@@ -50,7 +50,11 @@ def model_option(f: Callable) -> Callable:
 
 
 def stage_options(f: Callable) -> Callable:
-    """``--verifier`` and ``--glyphs``: the learned stages' model files (`side_model`)."""
+    """``--verifier``, ``--glyphs`` and ``--ocr``: the learned stages' model files (`side_model`)."""
+    f = click.option(
+        "--ocr", type=str, default=None, metavar="PATH|none",
+        help="Whole-plate reader (.onnx) to use instead of the shipped one; none: segment every plate.",
+    )(f)
     f = click.option(
         "--glyphs", type=str, default=None, metavar="PATH|none",
         help="Glyph finder (.onnx) to use instead of the shipped one; none: the connected-component "
@@ -93,16 +97,16 @@ def verbose_option(f: Callable) -> Callable:
     return click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors.")(f)
 
 
-def stage_kwargs(verifier: str | None, glyphs: str | None) -> dict[str, Any]:
+def stage_kwargs(verifier: str | None, glyphs: str | None, ocr: str | None = None) -> dict[str, Any]:
     """``PlateReader`` keyword arguments of the `stage_options` given (those not given
     are left out, so the reader's defaults hold)."""
-    return {k: side_model(v) for k, v in (("verifier", verifier), ("glyphs", glyphs)) if v is not None}
+    return {k: side_model(v) for k, v in (("verifier", verifier), ("glyphs", glyphs), ("ocr", ocr)) if v is not None}
 
 
 def reader_kwargs(model: str | None, region: str | None, verifier: str | None = None,
-                  glyphs: str | None = None) -> dict[str, Any]:
+                  glyphs: str | None = None, ocr: str | None = None) -> dict[str, Any]:
     """Keyword arguments for ``PlateReader`` from the common options."""
-    return {"model": model, "region": region.lower() if region else None, **stage_kwargs(verifier, glyphs)}
+    return {"model": model, "region": region.lower() if region else None, **stage_kwargs(verifier, glyphs, ocr)}
 
 
 def display(text: str) -> str:

@@ -48,6 +48,7 @@ def benchmark(
     model: str | None,
     verifier: str | None,
     glyphs: str | None,
+    ocr: str | None,
     out_dir: str | None,
     speed: bool,
     limit: int | None,
@@ -63,10 +64,10 @@ def benchmark(
     writes the detailed reports there (results.csv, summary.json, failures.png;
     detections.csv and detections.png for boxes-only folders).
     --speed times reading instead (see anpr.speed) and --out then gets speed.json.
-    --model, --verifier and --glyphs score other model files against the shipped ones.
+    --model, --verifier, --glyphs and --ocr score other model files against the shipped ones.
     """
     paths = [Path(d) for d in dirs]
-    stages = stage_kwargs(verifier, glyphs)
+    stages = stage_kwargs(verifier, glyphs, ocr)
     with errors_to_exit(verbose, model):
         quiet_opencv(verbose)
         bar = _Progress(progress)
@@ -76,7 +77,7 @@ def benchmark(
 
                 fixed = None if region and region.lower() == "auto" else region
                 summary = run_speed(
-                    paths, limit=limit, reader_kwargs=reader_kwargs(model, fixed, verifier, glyphs), progress=bar
+                    paths, limit=limit, reader_kwargs=reader_kwargs(model, fixed, verifier, glyphs, ocr), progress=bar
                 )
                 text = format_speed(summary)
                 if out_dir:

@@ -103,4 +103,49 @@ def _run(folders, out, templates, synthetic, copies, holdout, folds, epochs, see
         "minutes": round((time.perf_counter() - t0) / 60, 1),
     }
     (out / "plate_ocr.json").write_text(json.dumps(info, indent=1))
+    (out / "PLATE_OCR.md").write_text(model_card(info))
     click.echo(f"wrote {out / MODEL_NAME} (best val_loss {state['best']:.3f}, ONNX parity {diff:.1e})", err=True)
+
+
+def model_card(info: dict) -> str:
+    """``PLATE_OCR.md`` from the model's ``plate_ocr.json``: data and licences, counts,
+    command and figures of the training run. Figures measured after training (what the
+    reader gains) belong in docs/experiments.md and the README."""
+    v = ", ".join(f"{k} {x}" for k, x in info.get("versions", {}).items())
+    ex = info["examples"]
+    real = ", ".join(f"`{k}` {n}" for k, n in ex["real_plates"].items())
+    hold = info.get("holdout")
+    held = (f"Real plates of fold {hold['fold']} of {hold['folds']} (`anpr.train.ocr.fold_of`, by plate text) "
+            "were left out, so that `scripts/ocr_cv.py` reads them as plates it never saw." if hold else
+            "Every real fit plate was used.")
+    hist = "\n".join(f"| {h['epoch']} | {h['loss']:.3f} | {h['val_loss']:.3f} |" for h in info.get("history", []))
+    return f"""# Whole-plate reader `plate_ocr.onnx`
+
+A small CNN with a CTC output (`anpr.plate_ocr`): a plate crop resized to 40x160 gray ->
+for each of 40 columns, probabilities over a blank and 35 characters (`0-9A-Z`, the
+letter O read as the digit 0). `anpr.read_whole` keeps its reading when it is sure,
+checked glyph by glyph by the character CNN; otherwise the plate is segmented.
+
+## How it was trained
+
+- date: {info['date']}; {v}
+- command (from the repository root): `{info['command']}`
+- time: {info['minutes']} min for the whole command on this machine (2 CPU cores)
+- data: {ex['synthetic']} synthetic plates of 18 styles drawn by `anpr.train.wholeplate` (blank US state
+  plates of `../shared/data/templates/us`; fonts vendored in `anpr/train/fonts/` with their licences:
+  roadgeek-fonts FHWA Series B-E, MIT; OSP-DIN, OFL; Roboto Condensed Bold, Apache-2.0; DejaVu Sans
+  Condensed Bold, Bitstream Vera licence; Bebas Neue, OFL-1.1), and the *fit* part (`anpr.split`) of
+  the labelled folders (OpenALPR benchmarks, AGPL-3.0): {real} plates, each also in {ex['copies']}
+  jittered copies. {held}
+- examples: {ex['train']} training, {ex['validation']} validation (5% of the real plates by a hash of the
+  text, every 30th synthetic one); the epoch with the best validation CTC loss is kept
+  ({info['best_val_loss']:.3f}, of {info['epochs']} epochs)
+- max |Keras - ONNX| on validation inputs: {info['onnx_max_abs_diff']:.1e}
+
+| epoch | loss | val_loss |
+| ---: | ---: | ---: |
+{hist}
+
+What it reads on real plates it never saw, and what the reader gains with it, are in
+docs/experiments.md (2026-12-08) and the README.
+"""
