@@ -537,8 +537,8 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
         Receives ``(texts, features)`` of the hypotheses weighed (`anpr.choose.features`;
         for ``anpr train-chooser``).
     ocr : anpr.plate_ocr.PlateOCR, optional
-        The whole-plate reader: when it is sure of a reading (`anpr.read_whole`), that
-        reading is kept and the plate is not segmented.
+        The whole-plate reader: its readings are weighed beside the segmenter's and the
+        better kept (`anpr.read_whole`).
 
     Returns
     -------
@@ -546,17 +546,20 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
         None when nothing that looks like a plate's text is found.
     """
     a, scale, strict = _prepared(plate, region)
-    if ocr is not None and trace is None:
-        from .read_whole import whole_reading
-
-        whole = whole_reading(a, ocr, classifier, region, strict, glyphs)
-        if whole is not None:
-            return _whole_plate_text(whole, a.shape[0], scale)
     found = _candidates(a, classifier, region, glyphs, strict)
-    if found is None:
-        return None
-    cands, readings = found
-    return _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
+    segmented = None
+    if found is not None:
+        cands, readings = found
+        segmented = _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
+    if ocr is None or trace is not None:
+        return segmented
+    from .read_whole import whole_choice
+
+    kept = whole_choice(a, ocr, segmented.text if segmented else None, segmented.confidence if segmented else 0.0,
+                        classifier, region, strict, glyphs)
+    if kept is None or kept == "segmenter":
+        return segmented if kept else None
+    return _whole_plate_text(kept, a.shape[0], scale)
 
 
 def _whole_plate_text(whole: tuple, height: int, scale: float) -> PlateText:

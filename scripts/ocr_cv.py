@@ -3,6 +3,7 @@
     python scripts/ocr_cv.py today  --holdout 0            # today's reader (read_crop) on the held-out fold
     python scripts/ocr_cv.py ocr    --holdout 0 --model M  # the whole-plate reader M (.onnx or .keras)
     python scripts/ocr_cv.py today  --holdout 0 --ocr M    # the reader with the whole-plate reader M first
+    python scripts/ocr_cv.py choice --holdout 0 --out models  # fit the whole-plate choice (read_whole)
     python scripts/ocr_cv.py table  --holdout 0            # both, per set, exact with O/0 folded;
                                                            # the cascade's threshold by 2-fold CV
 
@@ -53,7 +54,8 @@ def today(d: Path, holdout: int, folds: int, ocr_model: Path | None = None) -> N
         got = r.read_crop(img)
         t += time.perf_counter() - t0
         rows.append(dict(set=name, image=image, label=text, text=got[0].text if got else "",
-                         confidence=got[0].confidence if got else 0.0))
+                         confidence=got[0].confidence if got else 0.0,
+                         score=(got[0].score if got[0].score is not None else got[0].confidence) if got else 0.0))
     name = f"today_{holdout}.pkl" if ocr_model is None else f"product_{holdout}.pkl"
     (d / name).write_bytes(pickle.dumps(rows))
     print(len(rows), "plates,", f"{1000 * t / max(1, len(rows)):.1f} ms a crop")
@@ -148,14 +150,74 @@ def cascade(d: Path, holdout: int) -> None:
               " ".join(f"{s} {c:.1%}" for s, c in zip(sets, cells)))
 
 
+def choice(d: Path, holdout: int, out: Path | None) -> None:
+    """Fit `anpr.read_whole.WholeChoice` on the held-out plates (the only ones whose
+    whole-plate readings are honest), 5-fold CV grouped by plate, sets weighed alike."""
+    import datetime as _dt
+    import json
+
+    from sklearn.linear_model import LogisticRegression
+
+    from anpr.decode import merge_o0
+    from anpr.read_whole import FEATURES, candidates
+    from anpr.split import hash_percent
+
+    t = {(r["set"], r["image"], r["label"]): r for r in pickle.loads((d / f"today_{holdout}.pkl").read_bytes())}
+    o = pickle.loads((d / f"ocr_{holdout}.pkl").read_bytes())
+    plates = []
+    for r in o:
+        x = t[(r["set"], r["image"], r["label"])]
+        region = dict(SETS)[r["set"]]
+        texts, _, feats = candidates(x["text"] or None, x["score"], r["beams"], r["lp"].astype(np.float64), region)
+        label = merge_o0(r["label"])
+        plates.append(dict(set=r["set"], label=label, x=feats, y=np.array([t_ == label for t_ in texts]),
+                           today=merge_o0(x["text"]) == label))
+    sets = [name for name, _ in SETS]
+    count = {s: sum(p["set"] == s for p in plates) for s in sets}
+
+    def fit(rows, c):
+        w = np.concatenate([np.full(len(p["y"]), len(rows) / (len(sets) * count[p["set"]])) for p in rows])
+        return LogisticRegression(C=c, max_iter=5000).fit(np.concatenate([p["x"] for p in rows]),
+                                                          np.concatenate([p["y"] for p in rows]), sample_weight=w)
+
+    fold = np.array([hash_percent(p["label"], "whole-choice-cv:") % 5 for p in plates])
+    figures = {}
+    for c in (0.1, 1.0, 10.0):
+        hits = np.zeros(len(plates), bool)
+        for k in range(5):
+            m = fit([p for p, f in zip(plates, fold) if f != k], c)
+            for i in np.flatnonzero(fold == k):
+                p = plates[i]
+                if len(p["y"]):
+                    hits[i] = bool(p["y"][int(np.argmax(m.decision_function(p["x"])))])
+        figures[c] = {s: (float(np.mean([p["today"] for p in plates if p["set"] == s])),
+                          float(np.mean([h for h, p in zip(hits, plates) if p["set"] == s]))) for s in sets}
+        print(f"C={c}: " + ", ".join(f"{s} {a:.1%} -> {b:.1%}" for s, (a, b) in figures[c].items()))
+    best = max(figures, key=lambda c: (np.mean([v[1] for v in figures[c].values()]), -abs(np.log10(c))))
+    m = fit(plates, best)
+    info = {
+        "features": list(FEATURES), "weights": [round(float(v), 6) for v in m.coef_[0]],
+        "bias": round(float(m.intercept_[0]), 6),
+        "C": best, "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": f"python scripts/ocr_cv.py choice --holdout {holdout} --out models",
+        "plates": count,
+        "cv_exact_segmenter_to_chosen": {str(c): v for c, v in figures.items()},
+    }
+    print(json.dumps({k: info[k] for k in ("weights", "bias", "C")}))
+    if out is not None:
+        (out / "whole_choice.json").write_text(json.dumps(info, indent=1))
+        print("wrote", out / "whole_choice.json")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("step", choices=["today", "ocr", "table", "cascade"])
+    ap.add_argument("step", choices=["today", "ocr", "table", "cascade", "choice"])
     ap.add_argument("--holdout", type=int, default=0)
     ap.add_argument("--folds", type=int, default=2)
     ap.add_argument("--model", type=Path)
     ap.add_argument("--ocr", type=Path, help="today: the whole-plate reader to read first")
     ap.add_argument("--dir", default="/tmp/ocr_cv")
+    ap.add_argument("--out", type=Path, help="choice: write whole_choice.json here")
     a = ap.parse_args()
     d = Path(a.dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -165,6 +227,8 @@ def main() -> None:
         if a.model is None:
             ap.error("ocr needs --model")
         ocr(d, a.holdout, a.folds, a.model)
+    elif a.step == "choice":
+        choice(d, a.holdout, a.out)
     elif a.step == "cascade":
         cascade(d, a.holdout)
     else:

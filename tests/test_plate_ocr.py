@@ -171,7 +171,7 @@ def test_training_end_to_end_writes_a_model_that_loads(tmp_path):
 
     from anpr.train.ocr_cli import train_ocr
 
-    res = CliRunner().invoke(train_ocr, [str(DATA / "plates" / "ar"), "--out", str(tmp_path), "--synthetic", "120",
+    res = CliRunner().invoke(train_ocr, [str(DATA / "plates" / "ar"), "--out", str(tmp_path), "--synthetic", "300",
                                          "--copies", "0", "--epochs", "1", "--holdout", "1"])
     assert res.exit_code == 0, res.output
     info = json.loads((tmp_path / "plate_ocr.json").read_text())
@@ -180,7 +180,7 @@ def test_training_end_to_end_writes_a_model_that_loads(tmp_path):
     reader = PlateOCR(tmp_path / "plate_ocr.onnx")
     assert reader.log_probs([np.zeros((30, 90), np.uint8)]).shape == (1, STEPS, len(ALPHABET) + 1)
     # --resume goes on from the checkpoint: one more epoch
-    res = CliRunner().invoke(train_ocr, [str(DATA / "plates" / "ar"), "--out", str(tmp_path), "--synthetic", "120",
+    res = CliRunner().invoke(train_ocr, [str(DATA / "plates" / "ar"), "--out", str(tmp_path), "--synthetic", "300",
                                          "--copies", "0", "--epochs", "2", "--holdout", "1", "--resume"])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "plate_ocr.json").read_text())["epochs"] == 2
