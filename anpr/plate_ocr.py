@@ -15,6 +15,7 @@ onnxruntime only.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -184,10 +185,16 @@ def align(logp: np.ndarray, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _add(beams: dict, prefix: tuple[int, ...], pb: float, pnb: float) -> None:
-    """Add log-probabilities ending in blank (``pb``) and not (``pnb``) to ``prefix``."""
-    cur = beams.setdefault(prefix, [-np.inf, -np.inf])
-    cur[0], cur[1] = np.logaddexp(cur[0], pb), np.logaddexp(cur[1], pnb)
+PRUNE = 1e-4
+"""Beam search extends a prefix only by the characters at least this probable at a step
+(the rest cannot make one of the best few readings; the survivors are scored exactly)."""
+
+
+def _lae(a: float, b: float) -> float:
+    """``log(exp(a) + exp(b))`` of two floats."""
+    if a < b:
+        a, b = b, a
+    return a if b == -math.inf else a + math.log1p(math.exp(b - a))
 
 
 def beam_readings(logp: np.ndarray, k: int = 5, beam: int = 10) -> list[tuple[str, float]]:
@@ -201,29 +208,33 @@ def beam_readings(logp: np.ndarray, k: int = 5, beam: int = 10) -> list[tuple[st
     """
     if k < 1 or beam < k:
         raise ValueError(f"need 1 <= k <= beam, got k={k}, beam={beam}")
-    # prefix -> (log P ending in blank, log P ending in its last character)
-    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
-    classes = logp.shape[1]
+    logp = np.asarray(logp, np.float64)
+    likely = logp[:, 1:] >= math.log(PRUNE)
+    blank = logp[:, 0].tolist()
+    # prefix -> [log P ending in blank, log P ending in its last character]
+    beams: dict[tuple[int, ...], list[float]] = {(): [0.0, -math.inf]}
     for t in range(logp.shape[0]):
-        row = logp[t]
-        cand = np.argsort(row)[::-1][:6]  # the likely classes of this step
+        chars = [(int(c) + 1, float(logp[t, c + 1])) for c in np.flatnonzero(likely[t])]
         nxt: dict[tuple[int, ...], list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
-            total = np.logaddexp(pb, pnb)
-            _add(nxt, prefix, total + row[0], -np.inf)
-            for c in cand:
-                c = int(c)
-                if c == 0 or c >= classes:
-                    continue
+            total = _lae(pb, pnb)
+            cur = nxt.setdefault(prefix, [-math.inf, -math.inf])
+            cur[0] = _lae(cur[0], total + blank[t])
+            for c, lc in chars:
                 if prefix and prefix[-1] == c:
-                    _add(nxt, prefix, -np.inf, pnb + row[c])  # the same character continued
-                    _add(nxt, prefix + (c,), -np.inf, pb + row[c])  # a repeat after a blank
+                    cur[1] = _lae(cur[1], pnb + lc)  # the same character continued
+                    ext = nxt.setdefault(prefix + (c,), [-math.inf, -math.inf])
+                    ext[1] = _lae(ext[1], pb + lc)  # a repeat after a blank
                 else:
-                    _add(nxt, prefix + (c,), -np.inf, total + row[c])
-        ranked = sorted(nxt.items(), key=lambda kv: -float(np.logaddexp(kv[1][0], kv[1][1])))[:beam]
-        beams = {p: (v[0], v[1]) for p, v in ranked}
-    # The search kept the likely classes of each step only: score the survivors exactly.
-    texts = ["".join(ALPHABET[c - 1] for c in p) for p in beams]
+                    ext = nxt.setdefault(prefix + (c,), [-math.inf, -math.inf])
+                    ext[1] = _lae(ext[1], total + lc)
+        if len(nxt) > beam:
+            nxt = dict(sorted(nxt.items(), key=lambda kv: -_lae(kv[1][0], kv[1][1]))[:beam])
+        beams = nxt
+    # The search kept the likely characters of each step only: score the best survivors
+    # exactly (a few more than asked for, as the exact order may differ a little).
+    ranked = sorted(beams, key=lambda p: -_lae(*beams[p]))[:k + 2]
+    texts = ["".join(ALPHABET[c - 1] for c in p) for p in ranked]
     return sorted(((t, log_likelihood(logp, t)) for t in texts), key=lambda ts: -ts[1])[:k]
 
 

@@ -78,7 +78,7 @@ def ocr(d: Path, holdout: int, folds: int, model: Path) -> None:
         print(f"{1000 * (time.perf_counter() - t0) / max(1, len(crops)):.2f} ms a crop (model only)")
     rows = []
     for (name, _region, image, _img, text), lp in zip(items, lps):
-        beams = beam_readings(lp, k=5)
+        beams = beam_readings(lp, k=3)
         rows.append(dict(set=name, image=image, label=text, beams=beams, lp=lp.astype(np.float32),
                          spans=align(lp, beams[0][0]) if beams and beams[0][0] else []))
     (d / f"ocr_{holdout}.pkl").write_bytes(pickle.dumps(rows))
