@@ -149,23 +149,17 @@ def synthetic_set(n: int, seed: int = 0, templates: str | Path | None = None, wo
             for k, i in enumerate(range(0, n, chunk))]
     data = OcrSet()
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) == 1:
-        results = map(_synth_chunk, jobs)
+    def collect(results) -> OcrSet:
         for xs, texts, styles in results:
-            data.x += xs
-            data.texts += texts
-            data.sources += styles
+            data.extend(OcrSet(xs, texts, styles))
             if progress:
                 progress(len(texts))
         return data
+
+    if workers == 1 or len(jobs) == 1:
+        return collect(map(_synth_chunk, jobs))
     with ProcessPoolExecutor(workers) as pool:
-        for xs, texts, styles in pool.map(_synth_chunk, jobs):
-            data.x += xs
-            data.texts += texts
-            data.sources += styles
-            if progress:
-                progress(len(texts))
-    return data
+        return collect(pool.map(_synth_chunk, jobs))
 
 
 def build_model(dropout: float = 0.2):
