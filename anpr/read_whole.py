@@ -17,8 +17,9 @@ A logistic model (`WholeChoice`, ``models/whole_choice.json``, fitted by
 ``python scripts/ocr_cv.py choice`` on fit plates the whole-plate reader never saw)
 scores each candidate from `FEATURES`: how probable the whole-plate reader finds its
 text (every candidate is scored by it, the segmenter's too), the segmenter's score, and
-its layout. The best is kept; when the segmenter read nothing, a whole reading is kept
-only if the model finds it more likely right than wrong.
+its layout. The best is kept. Where the segmenter reads nothing, nothing is read: on the
+fit parts, whole readings kept there gained no plate (docs/experiments.md, 2026-12-08)
+and most such candidates in street photos are no plates.
 """
 
 from __future__ import annotations
@@ -182,25 +183,22 @@ def checked_reading(a: np.ndarray, text: str, logp: np.ndarray, classifier: Prob
     return read, reader_p, boxes, merged.astype(np.float32), (fit[1] if fit else None)
 
 
-def whole_choice(a: np.ndarray, ocr, seg_text: str | None, seg_score: float, classifier: ProbaClassifier,
+def whole_choice(a: np.ndarray, ocr, seg_text: str, seg_score: float, classifier: ProbaClassifier,
                  region: str | None, strict: bool, glyphs: GlyphModel | None = None,
                  choice: WholeChoice | None = None):
-    """What to keep of plate ``a``: ``"segmenter"`` (its reading), a checked whole reading
-    (`checked_reading`), or None (nothing reads as a plate's text)."""
+    """What to keep of plate ``a``, which the segmenter read ``seg_text`` with score
+    ``seg_score``: ``"segmenter"`` (its reading) or a checked whole reading
+    (`checked_reading`)."""
     logp = ocr.log_probs([a])[0]
     beams = beam_readings(logp, k=READINGS, beam=10)
     texts, is_seg, x = candidates(seg_text, seg_score, beams, logp, region)
-    if not texts:
-        return None
     scores = (choice if choice is not None else load_choice()).scores(x)
     row = None
     for i in np.argsort(-scores, kind="stable"):
         if is_seg[i]:
-            return "segmenter"
-        if seg_text is None and scores[i] < 0:
-            return None  # alone, a whole reading must be likelier right than wrong
+            break
         row = row or _row_span(a, glyphs)
         checked = checked_reading(a, texts[i], logp, classifier, region, strict, row)
         if checked is not None:
             return checked
-    return "segmenter" if seg_text else None
+    return "segmenter"

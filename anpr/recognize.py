@@ -537,8 +537,8 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
         Receives ``(texts, features)`` of the hypotheses weighed (`anpr.choose.features`;
         for ``anpr train-chooser``).
     ocr : anpr.plate_ocr.PlateOCR, optional
-        The whole-plate reader: its readings are weighed beside the segmenter's and the
-        better kept (`anpr.read_whole`).
+        The whole-plate reader: its readings are weighed beside the segmenter's reading,
+        when there is one, and the better kept (`anpr.read_whole`).
 
     Returns
     -------
@@ -551,15 +551,12 @@ def recognize_plate(plate: GrayImage, classifier: ProbaClassifier, region: str |
     if found is not None:
         cands, readings = found
         segmented = _plate_text(_choose(cands, region, chooser, trace), readings, region, strict, scale)
-    if ocr is None or trace is not None:
+    if ocr is None or trace is not None or segmented is None:
         return segmented
     from .read_whole import whole_choice
 
-    kept = whole_choice(a, ocr, segmented.text if segmented else None, segmented.confidence if segmented else 0.0,
-                        classifier, region, strict, glyphs)
-    if kept is None or kept == "segmenter":
-        return segmented if kept else None
-    return _whole_plate_text(kept, a.shape[0], scale)
+    kept = whole_choice(a, ocr, segmented.text, segmented.confidence, classifier, region, strict, glyphs)
+    return segmented if kept == "segmenter" else _whole_plate_text(kept, a.shape[0], scale)
 
 
 def _whole_plate_text(whole: tuple, height: int, scale: float) -> PlateText:
