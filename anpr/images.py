@@ -44,9 +44,18 @@ DEFAULT_MAX_PIXELS = 60_000_000
 """Largest image (width x height) `load_image` accepts: room for 50 MP phone photos,
 while a 100 MP panorama or a decompression bomb is refused before it is decoded."""
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
-"""File name endings `anpr batch` treats as photos (compared lower-case). Loading itself
-goes by content, so a photo with a wrong ending still loads when named directly."""
+FORMAT_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",), "bmp": (".bmp",), "gif": (".gif",),
+    "webp": (".webp",), "tiff": (".tif", ".tiff"), "pnm": (".pbm", ".pgm", ".ppm", ".pnm"), "pfm": (".pfm",),
+    "sunras": (".sr", ".ras"),
+}
+"""The file name endings of each format the library reads (those whose size it checks
+before decoding, `sniff_format`): the one list of readable kinds."""
+
+IMAGE_EXTENSIONS = frozenset(e for exts in FORMAT_EXTENSIONS.values() for e in exts)
+"""File name endings `anpr batch` treats as photos (compared lower-case), from
+`FORMAT_EXTENSIONS`. Loading itself goes by content, so a photo with a wrong ending still
+loads when named directly."""
 
 ImageSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, np.ndarray]
 
@@ -637,6 +646,7 @@ def is_image_name(path: str | os.PathLike[str]) -> bool:
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "FORMAT_EXTENSIONS",
     "IMAGE_EXTENSIONS",
     "decode_image",
     "is_image_name",

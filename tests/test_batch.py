@@ -57,8 +57,8 @@ def test_find_images_sorted_recursive_any_case(tmp_path):
         (tmp_path / rel).write_bytes(b"x")
     images, skipped = find_images(tmp_path)
     rel = [str(p)[len(str(tmp_path)) + 1 :] for p in images]
-    assert rel == ["a.png", "b.JPG", "d.jpeg", "sub/a.webp", "sub/z.TiFf"]
-    assert skipped == 3
+    assert rel == ["a.png", "b.JPG", "c.gif", "d.jpeg", "sub/a.webp", "sub/z.TiFf"]
+    assert skipped == 2
 
 
 def test_find_images_refuses_file(tmp_path):

@@ -248,7 +248,8 @@ def test_to_bgr_uint8_float_range():
 
 
 def test_is_image_name():
-    assert is_image_name("A.TIFF") and is_image_name("x/y.webp") and not is_image_name("x.gif")
+    assert is_image_name("A.TIFF") and is_image_name("x/y.webp") and is_image_name("x.gif")
+    assert not is_image_name("x.txt") and not is_image_name("x.mp4")
 
 
 def test_fifo_is_refused_without_blocking(tmp_path):
@@ -274,3 +275,20 @@ def test_path_through_a_file(tmp_path):
     f.write_bytes(b"x")
     with pytest.raises(ImageError, match="no such file"):
         load_image(f / "inner.jpg")
+
+
+def test_every_readable_kind_is_one_list_and_batch_finds_gifs(tmp_path):
+    import cv2
+    from PIL import Image
+
+    from anpr.batch import find_images
+    from anpr.images import _HEADER_PARSERS, FORMAT_EXTENSIONS, IMAGE_EXTENSIONS, load_image
+
+    assert set(FORMAT_EXTENSIONS) == set(_HEADER_PARSERS)
+    assert {".gif", ".jpg", ".png", ".ppm"} <= IMAGE_EXTENSIONS
+    Image.fromarray(np.full((20, 30, 3), 128, np.uint8)).save(tmp_path / "car.GIF")
+    cv2.imwrite(str(tmp_path / "car.ppm"), np.full((20, 30, 3), 90, np.uint8))
+    (tmp_path / "notes.txt").write_text("no photo")
+    found, skipped = find_images(tmp_path)
+    assert [p.rsplit("/", 1)[-1] for p in found] == ["car.GIF", "car.ppm"] and skipped == 1
+    assert all(load_image(p).shape == (20, 30, 3) for p in found)
