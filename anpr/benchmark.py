@@ -75,19 +75,7 @@ def end_errors(read: str, label: str) -> tuple[int, int]:
     if not a or not b:
         return 0, 0
     n, m = len(a), len(b)
-    d = edit_table(a, b)
-    # One least-edit alignment, matches preferred; the matched pairs (i, j) in order.
-    i, j, pairs = n, m, []
-    while i and j:
-        if a[i - 1] == b[j - 1] and d[i][j] == d[i - 1][j - 1]:
-            pairs.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif d[i][j] == d[i - 1][j - 1] + 1:
-            i, j = i - 1, j - 1
-        elif d[i][j] == d[i - 1][j] + 1:
-            i -= 1
-        else:
-            j -= 1
+    pairs = [(i, j) for i, j, same in _diagonal(a, b) if same]
     if not pairs:
         return 0, 0
     (ri0, li0), (ri1, li1) = pairs[-1], pairs[0]
@@ -113,20 +101,34 @@ def confusions(read: str, label: str) -> list[str]:
     a, b = read.upper(), label.upper()
     if not a or not b:
         return []
+    out = []
+    for i, j, same in _diagonal(a, b)[::-1]:
+        if not same:
+            out += [p for p in LOOKALIKE_PAIRS if set(p.split("/")) == {a[i], b[j]}]
+    return out
+
+
+def _diagonal(a: str, b: str) -> list[tuple[int, int, bool]]:
+    """The diagonal steps of one least-edit alignment of ``a`` to ``b``, matches
+    preferred, from the ends back: ``(i, j, a[i] == b[j])``.
+
+    >>> _diagonal("AX1", "AB1")
+    [(2, 2, True), (1, 1, False), (0, 0, True)]
+    """
     d = edit_table(a, b)
-    i, j, out = len(a), len(b), []
+    i, j, steps = len(a), len(b), []
     while i and j:
         if a[i - 1] == b[j - 1] and d[i][j] == d[i - 1][j - 1]:
+            steps.append((i - 1, j - 1, True))
             i, j = i - 1, j - 1
         elif d[i][j] == d[i - 1][j - 1] + 1:
-            pair = {a[i - 1], b[j - 1]}
-            out += [p for p in LOOKALIKE_PAIRS if set(p.split("/")) == pair]
+            steps.append((i - 1, j - 1, False))
             i, j = i - 1, j - 1
         elif d[i][j] == d[i - 1][j] + 1:
             i -= 1
         else:
             j -= 1
-    return out[::-1]
+    return steps
 
 
 def box_matches(box: Sequence[int], label_box: Sequence[int]) -> bool:

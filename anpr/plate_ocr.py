@@ -93,7 +93,7 @@ def to_input(crops: list[np.ndarray]) -> np.ndarray:
 
 
 def greedy(probs: np.ndarray) -> str:
-    """Best-path text of one crop's ``(STEPS, classes)`` probabilities.
+    """Best-path text of one crop's ``(STEPS, classes)`` probabilities (or log-probabilities).
 
     >>> p = np.full((4, 36), 0.01); p[[0, 1, 3], [11, 11, 2]] = 1; p[2, 0] = 1
     >>> greedy(p)

@@ -35,11 +35,10 @@ from .linear import LinearModel
 from .normalize import CLASSES
 from .plate_ocr import ALPHABET, INPUT_W, STRIDE, align, beam_readings, log_likelihood
 from .protocols import GlyphModel, ProbaClassifier
+from .recognize import MAX_CHARS, MIN_CHARS
 
 READINGS = 3
 """Whole-plate readings weighed beside the segmenter's, best first."""
-
-MIN_CHARS, MAX_CHARS = 4, 10
 
 FLOOR = -40.0
 """Log-likelihoods are clipped here: a text the reader finds impossible is just that."""
@@ -92,7 +91,8 @@ def _logit(p: float) -> float:
 def candidates(seg_text: str | None, seg_score: float, beams: list[tuple[str, float]], logp: np.ndarray,
                region: str | None = None) -> tuple[list[str], list[bool], np.ndarray]:
     """The candidate texts of one plate (O written 0), whether each is the segmenter's,
-    and their `FEATURES` ``(n, len(FEATURES))``.
+    and their `FEATURES` ``(n, len(FEATURES))``; ``beams`` are `beam_readings`' texts
+    with their exact log-likelihoods under ``logp``.
 
     Examples
     --------
@@ -114,7 +114,9 @@ def candidates(seg_text: str | None, seg_score: float, beams: list[tuple[str, fl
         else:
             texts.append(t)
             info.append({"rank": k + 1})
-    ll = [max(log_likelihood(logp, t), FLOOR) for t in texts]
+    # The beam search scored its readings exactly already; only the segmenter's may be new.
+    exact = dict(beams)
+    ll = [max(exact[t] if t in exact else log_likelihood(logp, t), FLOOR) for t in texts]
     best = max(ll, default=0.0)
     rows = []
     for t, i, v in zip(texts, info, ll):

@@ -357,7 +357,8 @@ class PlateReader:
         ``calibration.json``, a loaded `~anpr.calibrate.Calibration`, or False to
         report the reading's score as its confidence.
     ocr : None, False, str, Path or anpr.plate_ocr.PlateOCR
-        The whole-plate reader, asked first for each plate (`anpr.read_whole`): None for
+        The whole-plate reader, whose readings are weighed beside the segmenter's
+        (`anpr.read_whole`): None for
         the shipped one (when it ships), a path to an ONNX model, a loaded
         `~anpr.plate_ocr.PlateOCR`, or False to segment every plate.
 
@@ -402,6 +403,10 @@ class PlateReader:
         from .choose import load_chooser
 
         self.chooser = load_chooser()
+        if self.ocr is not None:  # and the choice beside the whole-plate reader
+            from .read_whole import load_choice
+
+            load_choice()
         self.region = region
         # The verifier's file says which thresholds were chosen with it.
         conf = (self.verifier.info if self.verifier is not None

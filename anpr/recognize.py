@@ -18,6 +18,8 @@
 5. `_choose`: the reading chooser (`anpr.choose`) keeps one reading.
 6. `_plate_text`: its text, digit/letter look-alikes settled by the layouts of real
    plates, and its boxes in the coordinates of the plate passed in: `PlateText`.
+7. With the whole-plate reader (``ocr``), `anpr.read_whole.whole_choice` weighs that
+   reading against the reader's own and keeps one (`_whole_plate_text`).
 
 The confidence combines the classifier's character probabilities with the geometric
 quality of the segmentation, so that a grille, a sign or a headlight -- which may

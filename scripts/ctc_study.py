@@ -29,13 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
+from anpr.plate_ocr import ALPHABET as ALPHA  # O is 0; blank = class 0
+from anpr.plate_ocr import encode, greedy, log_softmax
+from anpr.plate_ocr import log_likelihood as ctc_ll
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-ALPHA = "0123456789ABCDEFGHIJKLMNPQRSTUVWXYZ"  # O is 0; blank = class 0
 H, W = 32, 128
-
-
-def encode(text: str) -> list[int]:
-    return [ALPHA.index(c) + 1 for c in text.replace("O", "0")]
 
 
 def prep(gray: np.ndarray) -> np.ndarray:
@@ -46,40 +45,6 @@ def prep(gray: np.ndarray) -> np.ndarray:
     x = cv2.resize(gray, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32)
     lo, hi = np.percentile(x, 2), np.percentile(x, 98)
     return np.clip((x - lo) / max(hi - lo, 1.0), 0, 1)
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
-def ctc_ll(lp: np.ndarray, text: str) -> float:
-    """log P(text) under per-step log-probabilities ``lp`` (T, classes), blank 0."""
-    ext = [0]
-    for c in encode(text):
-        ext += [c, 0]
-    e = np.array(ext)
-    a = np.full(len(e), -np.inf)
-    a[0] = lp[0, 0]
-    if len(e) > 1:
-        a[1] = lp[0, e[1]]
-    skip = np.zeros(len(e), bool)
-    skip[2:] = (e[2:] != 0) & (e[2:] != e[:-2])
-    for t in range(1, lp.shape[0]):
-        b = a.copy()
-        b[1:] = np.logaddexp(b[1:], a[:-1])
-        b[2:] = np.where(skip[2:], np.logaddexp(b[2:], a[:-2]), b[2:])
-        a = b + lp[t, e]
-    return float(np.logaddexp(a[-1], a[-2])) if len(e) > 1 else float(a[-1])
-
-
-def greedy(lp: np.ndarray) -> str:
-    out, prev = [], 0
-    for c in lp.argmax(axis=1):
-        if c != prev and c != 0:
-            out.append(ALPHA[c - 1])
-        prev = c
-    return "".join(out)
 
 
 def half(label: str) -> int:

@@ -232,13 +232,3 @@ def fit(train: OcrSet, val: OcrSet, out: Path, *, epochs: int, seed: int = 0, ba
         log(f"epoch {epoch + 1}/{epochs}: loss {loss:.3f}, val_loss {vloss:.3f}")
     return state
 
-
-def readings(model, crops: list[np.ndarray], batch: int = 256) -> list[np.ndarray]:
-    """Per-step log-probabilities of ``crops`` under a Keras reader (logits out)."""
-    from ..plate_ocr import log_softmax
-
-    out = []
-    for i in range(0, len(crops), batch):
-        z = model.predict(to_input(crops[i:i + batch]), verbose=0)
-        out += [log_softmax(v) for v in z]
-    return out
